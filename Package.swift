@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+// MLServe: a model-serving node with two warm slots, its controller and its benchmark harness.
+// No package dependencies by design: the toolchain and the system libsqlite3 only.
+import PackageDescription
+
+let package = Package(
+    name: "MLServe",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mlserve", targets: ["mlserve"]),
+        .executable(name: "mlctl", targets: ["mlctl"]),
+        .executable(name: "mlbench", targets: ["mlbench"]),
+    ],
+    targets: [
+        // C shims: epoll and accept4 are not exported by Glibc's Swift overlay.
+        .target(name: "CEpoll", path: "Sources/CEpoll"),
+        // System library: links the distribution's libsqlite3.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+
+        // Pure wire codec: no sockets, no clocks, no globals.
+        .target(name: "MLWire"),
+        // Artifacts, checksums, inference kernels, the two slots.
+        .target(name: "MLModel", dependencies: ["MLWire"]),
+        // Event loops, connections, dispatch, metrics, admin HTTP, state file.
+        .target(name: "MLServer", dependencies: ["MLWire", "MLModel", "CEpoll"]),
+        // Blocking and pipelined clients.
+        .target(name: "MLClient", dependencies: ["MLWire", "CEpoll"]),
+        // Runbook rules, watch loop, SQLite store, fleet operations, notifications.
+        .target(name: "MLControl", dependencies: ["MLClient", "MLWire", "MLModel", "CSQLite"]),
+
+        .executableTarget(name: "mlserve", dependencies: ["MLServer", "MLModel", "MLWire"]),
+        .executableTarget(name: "mlctl", dependencies: ["MLControl", "MLClient", "MLModel", "MLWire", "MLServer"]),
+        .executableTarget(name: "mlbench", dependencies: ["MLClient", "MLWire", "MLModel", "CEpoll"]),
+
+        .testTarget(name: "MLWireTests", dependencies: ["MLWire"]),
+        .testTarget(name: "MLModelTests", dependencies: ["MLModel", "MLWire"]),
+        .testTarget(name: "MLServerTests", dependencies: ["MLServer", "MLClient", "MLModel", "MLWire"]),
+        .testTarget(name: "MLControlTests", dependencies: ["MLControl", "MLClient", "MLServer", "MLModel", "MLWire", "CSQLite"]),
+    ]
+)

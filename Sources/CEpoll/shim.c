@@ -1,0 +1,2 @@
+// Intentionally empty: the header declares what Swift needs; libc provides the symbols.
+#include "cepoll.h"

@@ -1,0 +1,76 @@
+/// Answer to Health: the process is up and its loops answer (PROTOCOL.md §7.7).
+public struct HealthReply: WireMessage {
+    public static let messageType = MessageType.healthReply
+
+    public var serving: Bool
+    public var uptimeMillis: UInt64
+
+    public init(serving: Bool, uptimeMillis: UInt64) {
+        self.serving = serving
+        self.uptimeMillis = uptimeMillis
+    }
+
+    public var payloadSize: Int { 12 }
+
+    public func write(to w: inout ByteWriter) {
+        w.write(UInt8(serving ? 1 : 0))
+        w.writeZeros(3)
+        w.write(uptimeMillis)
+    }
+
+    public init(from r: inout ByteReader) throws(WireError) {
+        serving = try r.readUInt8("serving") != 0
+        try r.readReserved(3)
+        uptimeMillis = try r.readUInt64("uptime")
+    }
+}
+
+/// Answer to Ready: an active model is loaded and the node is not draining (PROTOCOL.md §7.8).
+public struct ReadyReply: WireMessage {
+    public static let messageType = MessageType.readyReply
+
+    public var ready: Bool
+    /// Why not, when not ready; empty when ready.
+    public var reason: String
+
+    public init(ready: Bool, reason: String) {
+        self.ready = ready
+        self.reason = reason
+    }
+
+    public var payloadSize: Int { 4 + ByteWriter.size(of: reason) }
+
+    public func write(to w: inout ByteWriter) {
+        w.write(UInt8(ready ? 1 : 0))
+        w.writeZeros(3)
+        w.write(string: reason)
+    }
+
+    public init(from r: inout ByteReader) throws(WireError) {
+        ready = try r.readUInt8("ready") != 0
+        try r.readReserved(3)
+        reason = try r.readString("reason", limit: Limits.reason)
+    }
+}
+
+/// A failed request (PROTOCOL.md §7.14): the header's status says what kind, this says why.
+public struct ErrorReply: WireMessage {
+    public static let messageType = MessageType.error
+
+    public var message: String
+
+    public init(message: String) {
+        // Keep within the field limit whatever the caller built; cut on a character boundary.
+        var text = message
+        while text.utf8.count > Limits.message { text.removeLast() }
+        self.message = text
+    }
+
+    public var payloadSize: Int { ByteWriter.size(of: message) }
+
+    public func write(to w: inout ByteWriter) { w.write(string: message) }
+
+    public init(from r: inout ByteReader) throws(WireError) {
+        message = try r.readString("message", limit: Limits.message)
+    }
+}

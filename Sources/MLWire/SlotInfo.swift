@@ -1,0 +1,107 @@
+/// Model families an artifact can hold (protocol/ARTIFACT.md).
+public enum ModelKind: UInt8, Sendable, CaseIterable {
+    case logistic = 1
+    case mlp = 2
+
+    public var name: String {
+        switch self {
+        case .logistic: "logistic"
+        case .mlp: "mlp"
+        }
+    }
+}
+
+/// What one slot holds (PROTOCOL.md §7.9). An empty slot has `present == false` and zero fields.
+public struct SlotInfo: Equatable, Sendable {
+    public var present: Bool
+    public var modelName: String
+    public var version: String
+    public var kind: UInt8
+    public var featureCount: UInt32
+    public var checksum: Digest32
+    /// When the artifact was loaded into memory, microseconds since the Unix epoch.
+    public var loadedAtMicros: Int64
+    public var artifact: String
+
+    public static let empty = SlotInfo(present: false, modelName: "", version: "", kind: 0, featureCount: 0,
+                                       checksum: .zero, loadedAtMicros: 0, artifact: "")
+
+    public init(present: Bool, modelName: String, version: String, kind: UInt8, featureCount: UInt32,
+                checksum: Digest32, loadedAtMicros: Int64, artifact: String) {
+        self.present = present
+        self.modelName = modelName
+        self.version = version
+        self.kind = kind
+        self.featureCount = featureCount
+        self.checksum = checksum
+        self.loadedAtMicros = loadedAtMicros
+        self.artifact = artifact
+    }
+
+    var size: Int {
+        4 + ByteWriter.size(of: modelName) + ByteWriter.size(of: version) + 4 + 32 + 8 + ByteWriter.size(of: artifact)
+    }
+
+    func write(to w: inout ByteWriter) {
+        w.write(UInt8(present ? 1 : 0))
+        w.write(kind)
+        w.write(UInt16(0))
+        w.write(string: modelName)
+        w.write(string: version)
+        w.write(featureCount)
+        w.write(digest: checksum)
+        w.write(loadedAtMicros)
+        w.write(string: artifact)
+    }
+
+    init(from r: inout ByteReader) throws(WireError) {
+        present = try r.readUInt8("present") != 0
+        kind = try r.readUInt8("kind")
+        try r.readReserved(2)
+        modelName = try r.readString("model_name", limit: Limits.name)
+        version = try r.readString("version", limit: Limits.version)
+        featureCount = try r.readUInt32("feature count")
+        checksum = try r.readDigest()
+        loadedAtMicros = try r.readInt64("loaded at")
+        artifact = try r.readString("artifact", limit: Limits.artifact)
+    }
+}
+
+/// Answer to Info: both slots and the generation (PROTOCOL.md §7.9).
+public struct InfoReply: WireMessage {
+    public static let messageType = MessageType.infoReply
+
+    public var generation: UInt64
+    public var ready: Bool
+    public var draining: Bool
+    public var active: SlotInfo
+    public var standby: SlotInfo
+
+    public init(generation: UInt64, ready: Bool, draining: Bool, active: SlotInfo, standby: SlotInfo) {
+        self.generation = generation
+        self.ready = ready
+        self.draining = draining
+        self.active = active
+        self.standby = standby
+    }
+
+    public var payloadSize: Int { 12 + active.size + standby.size }
+
+    public func write(to w: inout ByteWriter) {
+        w.write(generation)
+        w.write(UInt8(ready ? 1 : 0))
+        w.write(UInt8(draining ? 1 : 0))
+        w.write(UInt16(0))
+        active.write(to: &w)
+        standby.write(to: &w)
+    }
+
+    public init(from r: inout ByteReader) throws(WireError) {
+        generation = try r.readUInt64("generation")
+        ready = try r.readUInt8("ready") != 0
+        draining = try r.readUInt8("draining") != 0
+        try r.readReserved(2)
+        active = try SlotInfo(from: &r)
+        standby = try SlotInfo(from: &r)
+    }
+}
