@@ -28,7 +28,7 @@ let package = Package(
         // Runbook rules, watch loop, SQLite store, fleet operations, notifications.
         .target(name: "MLControl", dependencies: ["MLClient", "MLWire", "MLModel", "CSQLite"]),
 
-        .executableTarget(name: "mlserve", dependencies: ["MLServer", "MLModel", "MLWire"]),
+        .executableTarget(name: "mlserve", dependencies: ["MLServer", "MLModel", "MLWire", "MLClient"]),
         .executableTarget(name: "mlctl", dependencies: ["MLControl", "MLClient", "MLModel", "MLWire", "MLServer"]),
         .executableTarget(name: "mlbench", dependencies: ["MLClient", "MLWire", "MLModel", "CEpoll"]),
 

@@ -8,7 +8,10 @@
 #include <sys/eventfd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 
 int accept4(int sockfd, struct sockaddr *addr, socklen_t *addrlen, int flags);
+// Names threads so perf and gdb show which loop is which.
+int pthread_setname_np(pthread_t thread, const char *name);
 
 #endif

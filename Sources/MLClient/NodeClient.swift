@@ -1,0 +1,218 @@
+import CEpoll
+import Glibc
+import MLWire
+
+/// A blocking client for one node connection: one call at a time, or a pipelined batch with
+/// `pipeline(_:)`. Used by mlctl, the tests and the demo; mlbench has its own epoll driver.
+/// Not safe for concurrent use: one thread at a time. `@unchecked Sendable` so that a connection
+/// can be handed to the thread that will use it.
+public final class NodeClient: @unchecked Sendable {
+    public let endpoint: Endpoint
+    private var fd: Int32
+    private var decoder = FrameDecoder(maxPayload: FrameParser.absoluteMaxPayload)
+    private var nextID: UInt32 = 1
+    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    public private(set) var greeting: HelloReply?
+
+    /// Connects with a timeout in seconds that also bounds every later read and write.
+    public init(_ endpoint: Endpoint, timeout: Double = 5) throws(ClientError) {
+        self.endpoint = endpoint
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else {
+            readBuffer.deallocate()
+            throw .connect("socket: \(String(cString: strerror(errno)))")
+        }
+        var interval = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = endpoint.port.bigEndian
+        guard inet_pton(AF_INET, endpoint.host, &address.sin_addr) == 1 else {
+            Glibc.close(fd)
+            readBuffer.deallocate()
+            throw .connect("\(endpoint.host) is not an IPv4 address")
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else {
+            let why = String(cString: strerror(errno))
+            Glibc.close(fd)
+            readBuffer.deallocate()
+            throw .connect("\(endpoint): \(why)")
+        }
+    }
+
+    deinit {
+        if fd >= 0 { Glibc.close(fd) }
+        readBuffer.deallocate()
+    }
+
+    public func close() {
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
+    }
+
+    // MARK: Raw frames
+
+    /// Writes bytes as they are: tests use it to send malformed frames.
+    public func send(raw bytes: [UInt8]) throws(ClientError) {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw .io("send to \(endpoint): \(String(cString: strerror(errno)))") }
+            sent += n
+        }
+    }
+
+    /// Half-closes the write side: the node sees end of stream.
+    public func shutdownWrite() { Glibc.shutdown(fd, Int32(SHUT_WR)) }
+
+    /// The next frame from the node; `.io` when it closed the connection.
+    public func readFrame() throws(ClientError) -> Frame {
+        while true {
+            do {
+                if let frame = try decoder.next() { return frame }
+            } catch {
+                throw .protocolViolation(error)
+            }
+            let n = Glibc.recv(fd, readBuffer.baseAddress!, readBuffer.count, 0)
+            if n > 0 {
+                decoder.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
+            } else if n == 0 {
+                throw .io("\(endpoint) closed the connection")
+            } else if errno == EINTR {
+                continue
+            } else if errno == EAGAIN || errno == EWOULDBLOCK {
+                throw .timeout("no reply from \(endpoint)")
+            } else {
+                throw .io("recv from \(endpoint): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    /// Whether the node has closed the connection (reads until EOF or timeout).
+    public func isClosedByPeer() -> Bool {
+        while true {
+            do { _ = try readFrame() } catch {
+                if case .io = error { return true }
+                return false
+            }
+        }
+    }
+
+    public func allocateID() -> UInt32 {
+        defer { nextID &+= 1 }
+        return nextID
+    }
+
+    // MARK: Calls
+
+    /// Sends one request and returns its reply's message; a remote error is thrown as `.remote`.
+    public func call(_ message: Message) throws(ClientError) -> Message {
+        let id = allocateID()
+        try send(raw: message.frameBytes(requestID: id))
+        let frame = try readFrame()
+        guard frame.header.requestID == id else {
+            throw .unexpected("reply for request \(frame.header.requestID), expected \(id)")
+        }
+        let reply: Message
+        do { reply = try frame.message() } catch { throw .protocolViolation(error) }
+        if case .error(let status, let body) = reply { throw .remote(status, body.message) }
+        return reply
+    }
+
+    /// Sends every request in one write, then collects one reply each, matched by request id.
+    /// Replies are returned in request order; an error reply is returned as `.error`, not thrown.
+    public func pipeline(_ messages: [Message]) throws(ClientError) -> [Message] {
+        var bytes: [UInt8] = []
+        var ids: [UInt32] = []
+        for message in messages {
+            let id = allocateID()
+            ids.append(id)
+            bytes += message.frameBytes(requestID: id)
+        }
+        try send(raw: bytes)
+        var replies: [UInt32: Message] = [:]
+        while replies.count < ids.count {
+            let frame = try readFrame()
+            do { replies[frame.header.requestID] = try frame.message() } catch { throw .protocolViolation(error) }
+        }
+        return try ids.map { (id: UInt32) throws(ClientError) -> Message in
+            guard let reply = replies[id] else { throw .unexpected("no reply for request \(id)") }
+            return reply
+        }
+    }
+
+    // MARK: Typed calls
+
+    @discardableResult
+    public func hello(role: ConnectionRole = .data, token: String = "", clientName: String = "mlclient") throws(ClientError) -> HelloReply {
+        guard case .helloReply(let reply) = try call(.hello(Hello(role: role, token: token, clientName: clientName))) else {
+            throw .unexpected("HELLO answered with another type")
+        }
+        greeting = reply
+        return reply
+    }
+
+    public func predict(_ features: [Float]) throws(ClientError) -> PredictResult {
+        guard case .predictResult(let reply) = try call(.predict(Predict(features: features))) else { throw .unexpected("Predict") }
+        return reply
+    }
+
+    public func predictBatch(featureCount: Int, values: [Float]) throws(ClientError) -> PredictBatchResult {
+        guard case .predictBatchResult(let reply) = try call(.predictBatch(PredictBatch(featureCount: featureCount, values: values))) else {
+            throw .unexpected("PredictBatch")
+        }
+        return reply
+    }
+
+    public func feedback(predicted: UInt8, actual: UInt8, version: String) throws(ClientError) {
+        guard case .feedbackAck = try call(.feedback(Feedback(predictedLabel: predicted, actualLabel: actual, version: version))) else {
+            throw .unexpected("Feedback")
+        }
+    }
+
+    public func health() throws(ClientError) -> HealthReply {
+        guard case .healthReply(let reply) = try call(.health) else { throw .unexpected("Health") }
+        return reply
+    }
+
+    public func ready() throws(ClientError) -> ReadyReply {
+        guard case .readyReply(let reply) = try call(.ready) else { throw .unexpected("Ready") }
+        return reply
+    }
+
+    public func info() throws(ClientError) -> InfoReply {
+        guard case .infoReply(let reply) = try call(.info) else { throw .unexpected("Info") }
+        return reply
+    }
+
+    public func metrics() throws(ClientError) -> MetricsReply {
+        guard case .metricsReply(let reply) = try call(.metrics) else { throw .unexpected("Metrics") }
+        return reply
+    }
+
+    public func loadStandby(artifact: String, expectedChecksum: Digest32 = .zero) throws(ClientError) -> LoadStandbyReply {
+        guard case .loadStandbyReply(let reply) = try call(.loadStandby(LoadStandby(artifact: artifact, expectedChecksum: expectedChecksum))) else {
+            throw .unexpected("LoadStandby")
+        }
+        return reply
+    }
+
+    public func swap(expectedActive: String) throws(ClientError) -> SwapOutcome {
+        guard case .swapReply(let reply) = try call(.swap(SwapRequest(expectedActive: expectedActive))) else { throw .unexpected("Swap") }
+        return reply.outcome
+    }
+
+    public func rollback(expectedActive: String) throws(ClientError) -> SwapOutcome {
+        guard case .rollbackReply(let reply) = try call(.rollback(RollbackRequest(expectedActive: expectedActive))) else {
+            throw .unexpected("Rollback")
+        }
+        return reply.outcome
+    }
+}

@@ -1,0 +1,301 @@
+import CEpoll
+import Dispatch
+import Glibc
+import MLModel
+import MLWire
+import Synchronization
+
+/// State every loop shares: the connection count (touched on accept and close only).
+final class LoopShared: Sendable {
+    let connectionCount = Atomic<Int>(0)
+    let nextSerial = Atomic<UInt64>(1)
+    /// Loads run here, off the loops: reading and hashing an artifact may take milliseconds.
+    let loadQueue = DispatchQueue(label: "mlserve.load")
+}
+
+/// One epoll loop on its own thread, owning its listener, its connections and its counters.
+/// Thread rule: everything not marked otherwise is touched by this loop's thread only.
+final class EventLoop: @unchecked Sendable {
+    struct Completion {
+        let fd: Int32
+        let serial: UInt64
+        let bytes: [UInt8]
+    }
+
+    let index: Int
+    let config: ServerConfig
+    let control: ControlPlane
+    let shared: LoopShared
+    private let epollFD: Int32
+    private let wakeFD: Int32
+    private var listenFD: Int32
+    private var connections: [Connection?] = []
+    private var openConnections = 0
+
+    // The slot snapshot this loop serves from, refreshed when the generation moves.
+    @exclusivity(unchecked) var pair: SlotPair
+    @exclusivity(unchecked) var cachedGeneration: UInt64
+    @exclusivity(unchecked) var activeBlock: CounterBlock?
+    var feedbackBlocks: [(version: [UInt8], block: CounterBlock)] = []
+
+    // Scratch for decoded features and computed scores: sized once for the largest frame.
+    let featureScratch: UnsafeMutablePointer<Float>
+    let scoreScratch: UnsafeMutablePointer<Float>
+
+    // Cross-thread: filled by the load thread, drained by this loop after a wake-up.
+    private let completions = Locked<[Completion]>([])
+    private let stopRequested = Atomic<Bool>(false)
+
+    init(index: Int, config: ServerConfig, control: ControlPlane, shared: LoopShared, listenFD: Int32) throws {
+        self.index = index
+        self.config = config
+        self.control = control
+        self.shared = shared
+        self.listenFD = listenFD
+        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epollFD >= 0 else { throw SocketError("epoll_create1") }
+        wakeFD = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
+        guard wakeFD >= 0 else { throw SocketError("eventfd") }
+        let floats = config.maxPayload / 4 + 1
+        featureScratch = .allocate(capacity: floats)
+        scoreScratch = .allocate(capacity: Limits.rows)
+        pair = control.slots.current()
+        cachedGeneration = pair.generation
+        activeBlock = pair.active.flatMap { control.registry.block(version: $0.version, loop: index) }
+        register(listenFD, events: EPOLLIN.rawValue)
+        register(wakeFD, events: EPOLLIN.rawValue)
+    }
+
+    deinit {
+        featureScratch.deallocate()
+        scoreScratch.deallocate()
+        Glibc.close(epollFD)
+        Glibc.close(wakeFD)
+    }
+
+    // MARK: Cross-thread entry points
+
+    /// Asks the loop to drain and exit. Any thread.
+    func requestStop() {
+        stopRequested.store(true, ordering: .releasing)
+        wake()
+    }
+
+    /// Hands a finished control reply back to the loop. Any thread.
+    func post(_ completion: Completion) {
+        completions.withLock { $0.append(completion) }
+        wake()
+    }
+
+    private func wake() {
+        var one: UInt64 = 1
+        _ = Glibc.write(wakeFD, &one, 8)
+    }
+
+    // MARK: The loop
+
+    func run() {
+        let capacity = 256
+        let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
+        defer { events.deallocate() }
+        var drainDeadline: UInt64? = nil
+        while true {
+            let timeout: Int32 = drainDeadline == nil ? -1 : 50
+            let count = epoll_wait(epollFD, events, Int32(capacity), timeout)
+            if count < 0 && errno != EINTR { break }
+            for i in 0..<max(0, Int(count)) {
+                let fd = Int32(truncatingIfNeeded: events[i].data.u64)
+                let flags = events[i].events
+                if fd == listenFD {
+                    acceptAll()
+                } else if fd == wakeFD {
+                    var value: UInt64 = 0
+                    _ = Glibc.read(wakeFD, &value, 8)
+                    drainCompletions()
+                } else if let connection = connection(fd) {
+                    if flags & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+                        readable(connection)
+                    }
+                    if flags & EPOLLOUT.rawValue != 0, self.connection(fd) === connection {
+                        writable(connection)
+                    }
+                }
+            }
+            if drainDeadline == nil && stopRequested.load(ordering: .acquiring) {
+                drainDeadline = Clock.monotonicNanos() + config.drainTimeoutNanos
+                beginDrain()
+            }
+            if let deadline = drainDeadline, openConnections == 0 || Clock.monotonicNanos() > deadline {
+                break
+            }
+        }
+        for case let connection? in connections { close(connection) }
+    }
+
+    /// Stop accepting; answer what each connection has already sent; close as replies drain.
+    private func beginDrain() {
+        if listenFD >= 0 {
+            epoll_ctl(epollFD, EPOLL_CTL_DEL, listenFD, nil)
+            Glibc.close(listenFD)
+            listenFD = -1
+        }
+        for case let connection? in connections {
+            readable(connection)
+            guard self.connection(connection.fd) === connection else { continue }
+            connection.closeAfterFlush = true
+            finishIO(connection)
+        }
+    }
+
+    // MARK: Connections
+
+    private func connection(_ fd: Int32) -> Connection? {
+        Int(fd) < connections.count ? connections[Int(fd)] : nil
+    }
+
+    private func acceptAll() {
+        while listenFD >= 0, let fd = Listener.accept(listenFD) {
+            let count = shared.connectionCount.wrappingAdd(1, ordering: .relaxed).newValue
+            if count > config.maxConnections {
+                shared.connectionCount.wrappingSubtract(1, ordering: .relaxed)
+                let bytes = ErrorReply(message: "connection limit of \(config.maxConnections) reached; retry later")
+                    .frameBytes(requestID: 0, status: .resourceExhausted)
+                _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
+                Glibc.close(fd)
+                continue
+            }
+            let connection = Connection(fd: fd, serial: shared.nextSerial.wrappingAdd(1, ordering: .relaxed).oldValue)
+            while connections.count <= Int(fd) { connections.append(nil) }
+            connections[Int(fd)] = connection
+            openConnections += 1
+            connection.registeredEvents = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
+            register(fd, events: connection.registeredEvents)
+        }
+    }
+
+    private func register(_ fd: Int32, events: UInt32) {
+        var event = epoll_event()
+        event.events = events
+        event.data.u64 = UInt64(UInt32(bitPattern: fd))
+        epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event)
+    }
+
+    /// Reads while paused would only buffer; writes are wanted only while output is pending.
+    private func updateInterest(_ connection: Connection) {
+        var wanted: UInt32 = connection.paused ? 0 : (EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
+        if connection.pendingOutput > 0 { wanted |= EPOLLOUT.rawValue }
+        guard wanted != connection.registeredEvents else { return }
+        var event = epoll_event()
+        event.events = wanted
+        event.data.u64 = UInt64(UInt32(bitPattern: connection.fd))
+        epoll_ctl(epollFD, EPOLL_CTL_MOD, connection.fd, &event)
+        connection.registeredEvents = wanted
+    }
+
+    private func close(_ connection: Connection) {
+        guard self.connection(connection.fd) === connection else { return }
+        epoll_ctl(epollFD, EPOLL_CTL_DEL, connection.fd, nil)
+        Glibc.close(connection.fd)
+        connections[Int(connection.fd)] = nil
+        openConnections -= 1
+        shared.connectionCount.wrappingSubtract(1, ordering: .relaxed)
+    }
+
+    // MARK: I/O events
+
+    private func readable(_ connection: Connection) {
+        if !connection.paused {
+            let (space, room) = connection.readSpace()
+            if room > 0 {
+                let n = Glibc.read(connection.fd, space, room)
+                if n > 0 {
+                    connection.inputEnd += n
+                } else if n == 0 {
+                    connection.peerClosed = true
+                } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+                    close(connection)
+                    return
+                }
+            }
+        }
+        // After each read: a request that arrived after a swap's acknowledgement must see it.
+        refreshSlots()
+        process(connection, receivedAt: Clock.monotonicNanos())
+        if connection.peerClosed && !connection.closeAfterFlush && !connection.awaitingControl {
+            let leftover = connection.inputEnd - connection.inputStart
+            if leftover > 0 {
+                var decoder = FrameDecoder(maxPayload: config.maxPayload)
+                decoder.feed(connection.bufferedInput)
+                let error = decoder.finish() ?? .truncated(have: leftover, need: leftover + 1)
+                protocolError(connection, error, requestID: 0)
+            }
+            connection.closeAfterFlush = true
+        }
+        finishIO(connection)
+    }
+
+    private func writable(_ connection: Connection) {
+        guard connection.flush() else { close(connection); return }
+        if connection.pendingOutput == 0 && !connection.paused && connection.inputEnd > connection.inputStart {
+            refreshSlots()
+            process(connection, receivedAt: Clock.monotonicNanos())
+        }
+        finishIO(connection)
+    }
+
+    /// Flush, then either close (when asked and drained) or update the epoll interest.
+    private func finishIO(_ connection: Connection) {
+        guard connection.flush() else { close(connection); return }
+        if connection.closeAfterFlush && connection.pendingOutput == 0 && !connection.awaitingControl {
+            close(connection)
+            return
+        }
+        updateInterest(connection)
+    }
+
+    private func drainCompletions() {
+        let ready = completions.withLock { list -> [Completion] in
+            let taken = list
+            list.removeAll(keepingCapacity: true)
+            return taken
+        }
+        guard !ready.isEmpty else { return }
+        refreshSlots()
+        for completion in ready {
+            guard let connection = connection(completion.fd), connection.serial == completion.serial else { continue }
+            connection.append(bytes: completion.bytes)
+            connection.awaitingControl = false
+            process(connection, receivedAt: Clock.monotonicNanos())
+            finishIO(connection)
+        }
+    }
+
+    // MARK: Slots
+
+    @inline(__always)
+    func refreshSlots() {
+        let generation = control.slots.generation
+        guard generation != cachedGeneration else { return }
+        pair = control.slots.current()
+        cachedGeneration = pair.generation
+        activeBlock = pair.active.flatMap { control.registry.block(version: $0.version, loop: index) }
+    }
+
+    /// Submits a load to the load thread; its reply comes back through `post`.
+    func submitLoad(_ request: LoadStandby, connection: Connection, requestID: UInt32) {
+        connection.awaitingControl = true
+        let fd = connection.fd
+        let serial = connection.serial
+        let control = self.control
+        shared.loadQueue.async { [self] in
+            let bytes: [UInt8]
+            switch control.loadStandby(artifact: request.artifact, expectedChecksum: request.expectedChecksum) {
+            case .success(let reply):
+                bytes = reply.frameBytes(requestID: requestID)
+            case .failure(let error):
+                bytes = ErrorReply(message: error.message).frameBytes(requestID: requestID, status: error.status)
+            }
+            post(Completion(fd: fd, serial: serial, bytes: bytes))
+        }
+    }
+}

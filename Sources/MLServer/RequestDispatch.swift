@@ -1,0 +1,214 @@
+import Glibc
+import MLModel
+import MLWire
+
+/// Decoding and answering requests: the loop's per-frame work. Predict and PredictBatch are the
+/// hot path: no allocation, no lock, no String — features go from the read buffer into scratch,
+/// the response is encoded straight into the connection's output buffer.
+extension EventLoop {
+    /// Decodes and answers every complete frame buffered on `connection`, until it pauses.
+    func process(_ connection: Connection, receivedAt: UInt64) {
+        while !connection.paused && connection.inputEnd > connection.inputStart {
+            // Unauthenticated peers get a tight limit until their HELLO is accepted.
+            let limit = connection.greeted ? config.maxPayload : FrameParser.preHelloMaxPayload
+            switch FrameParser.parse(connection.bufferedInput, maxPayload: limit) {
+            case .needMore(let need):
+                connection.ensureInputCapacity(need)
+                return
+            case .frame(let header, let payload, let consumed):
+                handle(connection, header: header, payload: payload, receivedAt: receivedAt)
+                connection.inputStart += consumed
+            case .reject(let error, let requestID, let consumed):
+                protocolError(connection, error, requestID: requestID)
+                if consumed == 0 { return }
+                connection.inputStart += consumed
+            }
+        }
+    }
+
+    /// The one protocol-error path: an error frame, and a close when the stream is lost.
+    func protocolError(_ connection: Connection, _ error: WireError, requestID: UInt32) {
+        connection.append(ErrorReply(message: error.description), requestID: requestID, status: error.status)
+        if error.closesConnection { connection.closeAfterFlush = true }
+    }
+
+    func reject(_ connection: Connection, _ status: Status, _ message: String, requestID: UInt32) {
+        connection.append(ErrorReply(message: message), requestID: requestID, status: status)
+    }
+
+    private func handle(_ connection: Connection, header: FrameHeader, payload: UnsafeRawBufferPointer, receivedAt: UInt64) {
+        let id = header.requestID
+        guard let type = header.messageType else {
+            return protocolError(connection, .unknownType(header.type), requestID: id)
+        }
+        guard type.isRequest, header.status == 0 else {
+            return protocolError(connection, .unexpectedType(header.type), requestID: id)
+        }
+        guard connection.greeted || type.allowedBeforeHello else {
+            return reject(connection, .failedPrecondition, "send HELLO first: \(type) is not accepted before the handshake", requestID: id)
+        }
+        if type.needsController && connection.role != .controller {
+            return reject(connection, .permissionDenied, "\(type) needs a controller connection (HELLO with role controller and the node's token)", requestID: id)
+        }
+        do {
+            switch type {
+            case .predict: try predict(connection, payload: payload, requestID: id, receivedAt: receivedAt)
+            case .predictBatch: try predictBatch(connection, payload: payload, requestID: id, receivedAt: receivedAt)
+            case .feedback: try feedback(connection, payload: payload, requestID: id)
+            case .hello: try hello(connection, payload: payload, requestID: id)
+            case .health:
+                _ = try HealthRequest.decode(payload: payload)
+                connection.append(control.health(), requestID: id)
+            case .ready:
+                _ = try ReadyRequest.decode(payload: payload)
+                connection.append(control.ready(), requestID: id)
+            case .info:
+                _ = try InfoRequest.decode(payload: payload)
+                connection.append(control.info(), requestID: id)
+            case .metrics:
+                _ = try MetricsRequest.decode(payload: payload)
+                connection.append(control.metrics(), requestID: id)
+            case .loadStandby:
+                submitLoad(try LoadStandby.decode(payload: payload), connection: connection, requestID: id)
+            case .swap:
+                let request = try SwapRequest.decode(payload: payload)
+                switch control.swap(expectedActive: request.expectedActive) {
+                case .success(let outcome): connection.append(SwapReply(outcome), requestID: id)
+                case .failure(let error): reject(connection, error.status, error.message, requestID: id)
+                }
+                refreshSlots()
+            case .rollback:
+                let request = try RollbackRequest.decode(payload: payload)
+                switch control.swap(expectedActive: request.expectedActive) {
+                case .success(let outcome): connection.append(RollbackReply(outcome), requestID: id)
+                case .failure(let error): reject(connection, error.status, error.message, requestID: id)
+                }
+                refreshSlots()
+            default:
+                protocolError(connection, .unexpectedType(header.type), requestID: id)
+            }
+        } catch {
+            if type == .predict || type == .predictBatch { activeBlock?.add(CounterBlock.errors) }
+            protocolError(connection, error, requestID: id)
+        }
+    }
+
+    // MARK: Hot path
+
+    @inline(__always)
+    private func predict(_ connection: Connection, payload: UnsafeRawBufferPointer, requestID: UInt32, receivedAt: UInt64) throws(WireError) {
+        guard let model = pair.active, let block = activeBlock else {
+            return reject(connection, .unavailable, "no active model", requestID: requestID)
+        }
+        let view = try PredictView(payload: payload)
+        guard view.featureCount == model.featureCount else {
+            block.add(CounterBlock.errors)
+            return reject(connection, .invalidArgument,
+                          "model \(model.version) takes \(model.featureCount) features, request has \(view.featureCount)", requestID: requestID)
+        }
+        try view.copyValues(into: featureScratch)
+        let score = model.score(row: featureScratch)
+        guard score.isFinite else {
+            block.add(CounterBlock.errors)
+            return reject(connection, .internal, "model \(model.version) produced a non-finite score", requestID: requestID)
+        }
+        let label = model.label(for: score)
+        let out = connection.reserveOutput(FrameHeader.size + PredictResult.fixedSize + 2 + Limits.version)
+        connection.commitOutput(PredictResult.writeFrame(to: out, requestID: requestID, generation: pair.generation,
+                                                         score: score, label: label, versionUTF8: model.versionUTF8))
+        block.recordPrediction(score: score, label: label)
+        block.recordLatency(nanos: Clock.monotonicNanos() &- receivedAt)
+    }
+
+    private func predictBatch(_ connection: Connection, payload: UnsafeRawBufferPointer, requestID: UInt32, receivedAt: UInt64) throws(WireError) {
+        guard let model = pair.active, let block = activeBlock else {
+            return reject(connection, .unavailable, "no active model", requestID: requestID)
+        }
+        let view = try PredictView(batchPayload: payload)
+        guard view.featureCount == model.featureCount else {
+            block.add(CounterBlock.errors)
+            return reject(connection, .invalidArgument,
+                          "model \(model.version) takes \(model.featureCount) features, batch rows have \(view.featureCount)", requestID: requestID)
+        }
+        try view.copyValues(into: featureScratch)
+        model.predict(rows: featureScratch, count: view.rows, scores: scoreScratch)
+        for row in 0..<view.rows where !scoreScratch[row].isFinite {
+            block.add(CounterBlock.errors)
+            return reject(connection, .internal, "model \(model.version) produced a non-finite score for row \(row)", requestID: requestID)
+        }
+        let rows = view.rows
+        let out = connection.reserveOutput(FrameHeader.size + 8 + 2 + Limits.version + 4 + 5 * rows)
+        let (scoresOffset, total) = PredictBatchResult.writeFramePrefix(
+            to: out, requestID: requestID, generation: pair.generation, versionUTF8: model.versionUTF8, rows: rows)
+        for row in 0..<rows {
+            let score = scoreScratch[row]
+            let label = model.label(for: score)
+            out.storeBytes(of: score.bitPattern.littleEndian, toByteOffset: scoresOffset + 4 * row, as: UInt32.self)
+            out.storeBytes(of: label, toByteOffset: scoresOffset + 4 * rows + row, as: UInt8.self)
+            block.recordPrediction(score: score, label: label)
+        }
+        connection.commitOutput(total)
+        block.recordLatency(nanos: Clock.monotonicNanos() &- receivedAt)
+    }
+
+    // MARK: Other requests
+
+    private func feedback(_ connection: Connection, payload: UnsafeRawBufferPointer, requestID: UInt32) throws(WireError) {
+        var reader = ByteReader(payload, type: .feedback)
+        let predicted = try reader.readUInt8("predicted label")
+        let actual = try reader.readUInt8("actual label")
+        guard predicted <= 1, actual <= 1 else {
+            throw .malformed(.feedback, "labels must be 0 or 1 (got \(predicted), \(actual))")
+        }
+        try reader.readReserved(2)
+        let length = Int(try reader.readUInt16("string length"))
+        guard length <= Limits.version else { throw .badString(field: "version", length: length, limit: Limits.version) }
+        let version = try reader.readBytes(length, "version")
+        try reader.finish()
+        guard let block = feedbackBlock(version) else {
+            return reject(connection, .notFound, "no version \(String(decoding: version, as: UTF8.self)) has been loaded on this node", requestID: requestID)
+        }
+        block.recordFeedback(predicted: predicted, actual: actual)
+        let out = connection.reserveOutput(FrameHeader.size)
+        FrameHeader(type: .feedbackAck, requestID: requestID, payloadLength: 0).write(to: out)
+        connection.commitOutput(FrameHeader.size)
+    }
+
+    /// This loop's counters for a version named by raw bytes; the registry is asked only once.
+    private func feedbackBlock(_ version: UnsafeRawBufferPointer) -> CounterBlock? {
+        guard !version.isEmpty else { return nil }
+        for entry in feedbackBlocks where entry.version.count == version.count {
+            let same = entry.version.withUnsafeBytes { memcmp($0.baseAddress!, version.baseAddress!, version.count) == 0 }
+            if same { return entry.block }
+        }
+        guard let name = String(validating: version, as: UTF8.self),
+              let block = control.registry.block(version: name, loop: index) else { return nil }
+        feedbackBlocks.append((Array(version), block))
+        return block
+    }
+
+    private func hello(_ connection: Connection, payload: UnsafeRawBufferPointer, requestID: UInt32) throws(WireError) {
+        let hello = try Hello.decode(payload: payload)
+        guard !connection.greeted else {
+            return reject(connection, .failedPrecondition, "HELLO was already accepted on this connection", requestID: requestID)
+        }
+        let supported = Hello.supportedVersions
+        guard hello.maxVersion >= supported.lowerBound, hello.minVersion <= supported.upperBound else {
+            return reject(connection, .unimplemented,
+                          "no common protocol version: client speaks \(hello.minVersion)...\(hello.maxVersion), node speaks \(supported.lowerBound)...\(supported.upperBound)",
+                          requestID: requestID)
+        }
+        if hello.role == .controller {
+            guard control.checkToken(hello.token) else {
+                connection.closeAfterFlush = true
+                let why = control.hasToken ? "controller token rejected" : "this node has no controller token configured"
+                return reject(connection, .unauthenticated, why, requestID: requestID)
+            }
+        }
+        connection.greeted = true
+        connection.role = hello.role
+        connection.append(HelloReply(version: min(hello.maxVersion, supported.upperBound), role: hello.role,
+                                     maxPayload: UInt32(config.maxPayload), serverName: control.serverName),
+                          requestID: requestID)
+    }
+}

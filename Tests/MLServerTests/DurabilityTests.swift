@@ -1,0 +1,124 @@
+import Dispatch
+import Foundation
+import Glibc
+import MLClient
+import MLModel
+import MLServer
+import MLWire
+import Synchronization
+import XCTest
+
+/// Invariant 6: `kill -9` at any moment, then a restart, serves the version last acknowledged.
+final class DurabilityTests: XCTestCase {
+    let token = "durability-token"
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("mlserve-durability-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    func testKillNineDuringSwapStormRestartsOnTheLastAcknowledgedVersion() throws {
+        var generator = SplitMix(seed: 2026)
+        var lastAcked = (version: "v2.0", generation: UInt64(1))
+        for round in 0..<20 {
+            let node = try NodeProcess(directory: directory, token: token)
+            let controller = try NodeClient(node.endpoint, timeout: 5)
+            try controller.hello(role: .controller, token: token)
+            let info = try controller.info()
+            // After the previous kill: the acknowledged state, or the one swap in flight.
+            let inFlight = (version: lastAcked.version == "v2.0" ? "v2.1" : "v2.0", generation: lastAcked.generation + 1)
+            let restored = (version: info.active.version, generation: info.generation)
+            XCTAssertTrue(restored == lastAcked || restored == inFlight,
+                          "round \(round): restored \(restored), last acknowledged \(lastAcked)")
+            lastAcked = restored
+
+            let acked = Locked(lastAcked)
+            let stormDone = DispatchSemaphore(value: 0)
+            DispatchQueue.global().async {
+                defer { stormDone.signal() }
+                var active = restored.version
+                for _ in 0..<100_000 {
+                    guard let outcome = try? controller.swap(expectedActive: active) else { return }
+                    acked.withLock { $0 = (outcome.activeVersion, outcome.generation) }
+                    active = outcome.activeVersion
+                }
+            }
+            usleep(UInt32(2_000 + generator.next() % 40_000))
+            node.kill(SIGKILL)
+            XCTAssertEqual(stormDone.wait(timeout: .now() + 20), .success)
+            _ = node.waitForExit()
+            lastAcked = acked.current
+        }
+        let final = try NodeProcess(directory: directory, token: token)
+        let client = try NodeClient(final.endpoint)
+        try client.hello()
+        let info = try client.info()
+        XCTAssertTrue(info.active.version == lastAcked.version || info.generation == lastAcked.generation + 1)
+        final.kill(SIGKILL)
+        _ = final.waitForExit()
+    }
+
+    func testSigtermAnswersWhatIsInFlightAndExitsZero() throws {
+        let node = try NodeProcess(directory: directory, token: token)
+        let client = try NodeClient(node.endpoint, timeout: 10)
+        try client.hello()
+        let rows = demoRows(100, seed: 8)
+        var bytes: [UInt8] = []
+        for (index, row) in rows.enumerated() {
+            bytes += Message.predict(Predict(features: row.features)).frameBytes(requestID: UInt32(100 + index))
+        }
+        try client.send(raw: bytes)
+        node.kill(SIGTERM)
+        var answered = 0
+        for index in 0..<rows.count {
+            let frame = try client.readFrame()
+            XCTAssertEqual(frame.header.requestID, UInt32(100 + index))
+            XCTAssertEqual(frame.header.messageType, .predictResult)
+            answered += 1
+        }
+        XCTAssertEqual(answered, 100)
+        XCTAssertTrue(client.isClosedByPeer())
+        XCTAssertEqual(node.waitForExit(), 0)
+        XCTAssertTrue(node.remainingOutput().contains("drained"))
+        let state = try XCTUnwrap(try StateFile(path: directory.appendingPathComponent("state.json").path, fsync: false).read())
+        XCTAssertEqual(state.active?.version, "v2.0")
+    }
+
+    func testRestartRestoresSlotsFromTheStateFile() throws {
+        let path = directory.appendingPathComponent("state.json").path
+        let stateFile = StateFile(path: path, fsync: true)
+        let first = try ControlPlane.restore(stateFile: stateFile, defaultActive: "builtin:v2.0", defaultStandby: "builtin:v2.1").get()
+        let control = ControlPlane(initial: first, loopCount: 1, stateFile: stateFile, token: nil)
+        _ = try control.loadStandby(artifact: "builtin:mlp-v1", expectedChecksum: .zero).get()
+        _ = try control.swap(expectedActive: "v2.0").get()
+        let restored = try ControlPlane.restore(stateFile: stateFile, defaultActive: "builtin:v2.0", defaultStandby: nil).get()
+        XCTAssertEqual(restored.active?.version, "mlp-v1")
+        XCTAssertEqual(restored.standby?.version, "v2.0")
+        XCTAssertEqual(restored.generation, 2)
+    }
+
+    func testCorruptStateFileRefusesToStartRatherThanServeSomethingElse() throws {
+        let path = directory.appendingPathComponent("state.json").path
+        try Data("{not json".utf8).write(to: URL(fileURLWithPath: path))
+        let result = ControlPlane.restore(stateFile: StateFile(path: path, fsync: false), defaultActive: "builtin:v2.0", defaultStandby: nil)
+        guard case .failure(let error) = result else { return XCTFail("started on a corrupt state file") }
+        XCTAssertEqual(error.status, .dataLoss)
+        XCTAssertTrue(error.message.contains(path))
+    }
+
+    func testDrainingNodeIsNotReady() throws {
+        let node = try TestNode()
+        let client = try node.client()
+        XCTAssertTrue(try client.ready().ready)
+        node.control.beginDraining()
+        let ready = try client.ready()
+        XCTAssertFalse(ready.ready)
+        XCTAssertTrue(ready.reason.contains("draining"))
+        node.stop()
+    }
+}
