@@ -37,7 +37,9 @@ public enum ScoreBins {
 
     @inline(__always)
     public static func index(score: Float) -> Int {
-        let scaled = Int(score * Float(count))
-        return scaled < 0 ? 0 : (scaled >= count ? count - 1 : scaled)
+        // Clamp before converting: Int(_:) traps on NaN, infinities and values beyond Int.
+        guard score > 0 else { return 0 }  // also NaN
+        guard score < 1 else { return count - 1 }
+        return min(Int(score * Float(count)), count - 1)
     }
 }

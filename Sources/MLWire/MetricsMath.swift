@@ -26,19 +26,26 @@ extension VersionMetrics {
     }
 
     /// Labelled feedback rows.
-    public var feedbackCount: UInt64 { truePositives + falsePositives + trueNegatives + falseNegatives }
+    /// Counters come from another process: sums saturate rather than trap on overflow.
+    public var feedbackCount: UInt64 {
+        [truePositives, falsePositives, trueNegatives, falseNegatives].reduce(UInt64(0)) { sum, x in
+            let (total, overflow) = sum.addingReportingOverflow(x)
+            return overflow ? .max : total
+        }
+    }
 
     /// F1 of the positive (anomaly) class; nil without feedback, or with no positives at all.
     public var f1: Double? {
-        let denominator = 2 * truePositives + falsePositives + falseNegatives
+        // In Double: 2·tp + fp + fn of u64 counters from the wire can overflow UInt64.
+        let denominator = 2 * Double(truePositives) + Double(falsePositives) + Double(falseNegatives)
         guard denominator > 0 else { return nil }
-        return Double(2 * truePositives) / Double(denominator)
+        return 2 * Double(truePositives) / denominator
     }
 
     /// errors / (requests + errors); nil when nothing was asked.
     public var errorRate: Double? {
-        let total = requests + errors
-        return total == 0 ? nil : Double(errors) / Double(total)
+        let total = Double(requests) + Double(errors)
+        return total == 0 ? nil : Double(errors) / total
     }
 
     /// positives / requests; nil when nothing was predicted.
@@ -48,13 +55,14 @@ extension VersionMetrics {
 
     /// The q-quantile of server-side latency in nanoseconds (upper bound of the bucket holding it).
     public func latencyQuantileNanos(_ q: Double) -> UInt64? {
-        let total = latencyBuckets.reduce(UInt64(0)) { $0 + $1.count }
+        // Counted in Double: a sum of u64 bucket counts from the wire can overflow UInt64.
+        let total = latencyBuckets.reduce(0.0) { $0 + Double($1.count) }
         guard total > 0 else { return nil }
-        let rank = UInt64((q * Double(total)).rounded(.up))
-        var seen: UInt64 = 0
+        let rank = max((q * total).rounded(.up), 1)
+        var seen = 0.0
         for bucket in latencyBuckets {
-            seen += bucket.count
-            if seen >= max(rank, 1) { return LatencyBuckets.upperBound(Int(bucket.index)) - 1 }
+            seen += Double(bucket.count)
+            if seen >= rank { return LatencyBuckets.upperBound(Int(bucket.index)) - 1 }
         }
         return LatencyBuckets.upperBound(Int(latencyBuckets.last!.index)) - 1
     }
@@ -62,12 +70,12 @@ extension VersionMetrics {
     /// Population stability index of the observed scores against the reference distribution.
     /// Bins are smoothed by 1e-4 so an empty bin does not make it infinite. nil without data.
     public var drift: Double? {
-        let total = scoreBins.reduce(UInt64(0), +)
+        let total = scoreBins.reduce(0.0) { $0 + Double($1) }
         guard total > 0, referenceBins.count == scoreBins.count, !referenceBins.isEmpty else { return nil }
         let epsilon = 1e-4
         var psi = 0.0
         for i in scoreBins.indices {
-            let actual = max(Double(scoreBins[i]) / Double(total), epsilon)
+            let actual = max(Double(scoreBins[i]) / total, epsilon)
             let expected = max(Double(referenceBins[i]), epsilon)
             psi += (actual - expected) * log(actual / expected)
         }

@@ -1,0 +1,49 @@
+import Foundation
+
+extension ControlStore {
+    private static let deploymentColumns = """
+        id, timestamp, action, actor, node, from_version, to_version, generation, swap_micros, status, detail
+        """
+
+    /// Records a deploy, swap or rollback and returns its id.
+    @discardableResult
+    public func insertDeployment(_ row: DeploymentRow) throws(SQLiteError) -> Int64 {
+        try database.run("INSERT INTO DEPLOYMENTS (\(Self.deploymentColumns)) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            .text(SQLTime.string(row.timestamp)), .text(row.action.rawValue), .text(row.actor), .text(row.node),
+            SQLiteValue(row.fromVersion), SQLiteValue(row.toVersion), SQLiteValue(row.generation),
+            SQLiteValue(row.swapMicros), .text(row.status), SQLiteValue(row.detail),
+        ])
+        return database.lastInsertRowID
+    }
+
+    /// Newest first; optionally one node's.
+    public func deployments(limit: Int = 50, node: String? = nil) throws(SQLiteError) -> [DeploymentRow] {
+        try deployments(where: "(?1 IS NULL OR node = ?1)", [SQLiteValue(node)], limit: limit)
+    }
+
+    /// The latest successful change that made `version` active on `node` (deploy, swap or
+    /// rollback). Its timestamp is the "deploy time" the 30-minute rules count from; nil when
+    /// the controller never saw the version arrive (it was active before watching began).
+    public func lastActivation(node: String, version: String) throws(SQLiteError) -> DeploymentRow? {
+        try deployments(where: "node = ?1 AND to_version = ?2 AND status = 'ok'", [.text(node), .text(version)], limit: 1).first
+    }
+
+    private func deployments(where condition: String, _ parameters: [SQLiteValue], limit: Int) throws(SQLiteError) -> [DeploymentRow] {
+        let statement = try database.prepare("""
+            SELECT \(Self.deploymentColumns) FROM DEPLOYMENTS WHERE \(condition)
+            ORDER BY timestamp DESC, id DESC LIMIT \(max(0, limit))
+            """)
+        try statement.bind(parameters)
+        var rows: [DeploymentRow] = []
+        while try statement.step() {
+            rows.append(DeploymentRow(
+                id: statement.int64(0), timestamp: SQLTime.date(statement.string(1)) ?? Date(timeIntervalSince1970: 0),
+                // The CHECK constraint keeps other values out; a hand-edited row degrades to swap.
+                action: DeploymentAction(rawValue: statement.string(2)) ?? .swap, actor: statement.string(3),
+                node: statement.string(4), fromVersion: statement.optionalString(5), toVersion: statement.optionalString(6),
+                generation: statement.optionalInt64(7), swapMicros: statement.optionalDouble(8),
+                status: statement.string(9), detail: statement.optionalString(10)))
+        }
+        return rows
+    }
+}

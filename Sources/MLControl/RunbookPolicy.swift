@@ -1,0 +1,165 @@
+import Foundation
+
+/// The runbook's thresholds and the controller's knobs. Defaults are the runbook's table and
+/// step 5; a JSON policy file overrides any subset (snake_case keys). Unknown keys are refused:
+/// a misspelt "error_rate_limt" silently keeping the default is how a rollback fails to happen.
+public struct RunbookPolicy: Codable, Equatable, Sendable {
+    /// Rollback when F1 falls more than this below baseline within the deploy window.
+    public var f1DropLimit: Double = 0.05
+    /// Rollback when p99 exceeds this within the deploy window.
+    public var latencyP99LimitMs: Double = 2_000
+    /// How long after a deploy the F1 and latency rules apply ("within 30 min of deploy").
+    public var deployWindowSeconds: Double = 30 * 60
+    /// Rollback when the error rate exceeds this, at any time.
+    public var errorRateLimit: Double = 0.05
+    /// Investigate (no rollback) when the anomaly rate exceeds this multiple of baseline.
+    public var anomalyRateMultiplier: Double = 3
+    /// Step 5: how long to keep watching after a rollback.
+    public var stabilityWindowSeconds: Double = 30 * 60
+    /// Step 5: F1 must stay within this of baseline.
+    public var stabilityF1Tolerance: Double = 0.02
+    /// Step 5: p99 must stay below this.
+    public var stabilityLatencyP99LimitMs: Double = 1_000
+    /// Step 5's "no error rate increase", read with an absolute allowance for sampling noise:
+    /// at 200 requests one extra error is 0.5 points. 0 makes it literal.
+    public var stabilityErrorRateSlack: Double = 0.005
+    /// Requests (or latency samples) a window needs before error, latency or anomaly rules judge it.
+    public var minRequests: Int = 200
+    /// Feedback labels a window needs before the F1 rule judges it.
+    public var minFeedback: Int = 100
+    /// Seconds between polls of each node.
+    public var pollIntervalSeconds: Double = 10
+    /// Length of the baseline window ("previous 24h"), ending at the new version's deploy.
+    public var baselineWindowSeconds: Double = 24 * 3600
+    /// http:// URL that receives each notification as a JSON POST.
+    public var webhookURL: String?
+    /// Shell command run with each notification's JSON on stdin.
+    public var notifyCommand: String?
+    /// Bound on each webhook call or notify command.
+    public var notifyTimeoutSeconds: Double = 5
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case f1DropLimit = "f1_drop_limit"
+        case latencyP99LimitMs = "latency_p99_limit_ms"
+        case deployWindowSeconds = "deploy_window_seconds"
+        case errorRateLimit = "error_rate_limit"
+        case anomalyRateMultiplier = "anomaly_rate_multiplier"
+        case stabilityWindowSeconds = "stability_window_seconds"
+        case stabilityF1Tolerance = "stability_f1_tolerance"
+        case stabilityLatencyP99LimitMs = "stability_latency_p99_limit_ms"
+        case stabilityErrorRateSlack = "stability_error_rate_slack"
+        case minRequests = "min_requests"
+        case minFeedback = "min_feedback"
+        case pollIntervalSeconds = "poll_interval_seconds"
+        case baselineWindowSeconds = "baseline_window_seconds"
+        case webhookURL = "webhook_url"
+        case notifyCommand = "notify_command"
+        case notifyTimeoutSeconds = "notify_timeout_seconds"
+    }
+
+    /// Missing keys keep their defaults; unknown keys are an error.
+    public init(from decoder: Decoder) throws {
+        let any = try decoder.container(keyedBy: AnyKey.self)
+        let unknown = any.allKeys.map(\.stringValue).filter { CodingKeys(rawValue: $0) == nil }.sorted()
+        guard unknown.isEmpty else {
+            throw PolicyError.unknownKeys(unknown, known: CodingKeys.allCases.map(\.rawValue))
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
+            try c.decodeIfPresent(T.self, forKey: key) ?? fallback
+        }
+        let d = RunbookPolicy()
+        f1DropLimit = try value(.f1DropLimit, d.f1DropLimit)
+        latencyP99LimitMs = try value(.latencyP99LimitMs, d.latencyP99LimitMs)
+        deployWindowSeconds = try value(.deployWindowSeconds, d.deployWindowSeconds)
+        errorRateLimit = try value(.errorRateLimit, d.errorRateLimit)
+        anomalyRateMultiplier = try value(.anomalyRateMultiplier, d.anomalyRateMultiplier)
+        stabilityWindowSeconds = try value(.stabilityWindowSeconds, d.stabilityWindowSeconds)
+        stabilityF1Tolerance = try value(.stabilityF1Tolerance, d.stabilityF1Tolerance)
+        stabilityLatencyP99LimitMs = try value(.stabilityLatencyP99LimitMs, d.stabilityLatencyP99LimitMs)
+        stabilityErrorRateSlack = try value(.stabilityErrorRateSlack, d.stabilityErrorRateSlack)
+        minRequests = try value(.minRequests, d.minRequests)
+        minFeedback = try value(.minFeedback, d.minFeedback)
+        pollIntervalSeconds = try value(.pollIntervalSeconds, d.pollIntervalSeconds)
+        baselineWindowSeconds = try value(.baselineWindowSeconds, d.baselineWindowSeconds)
+        webhookURL = try c.decodeIfPresent(String.self, forKey: .webhookURL)
+        notifyCommand = try c.decodeIfPresent(String.self, forKey: .notifyCommand)
+        notifyTimeoutSeconds = try value(.notifyTimeoutSeconds, d.notifyTimeoutSeconds)
+    }
+
+    /// Decodes and validates a policy document.
+    public static func decode(_ data: Data) throws(PolicyError) -> RunbookPolicy {
+        let policy: RunbookPolicy
+        do {
+            policy = try JSONDecoder().decode(RunbookPolicy.self, from: data)
+        } catch let error as PolicyError {
+            throw error
+        } catch let DecodingError.typeMismatch(type, context), let DecodingError.valueNotFound(type, context) {
+            let key = context.codingPath.last?.stringValue ?? "(top level)"
+            throw .invalid(key: key, reason: "must be \(type == String.self ? "a string" : "a number")")
+        } catch {
+            throw .malformed("\(error)")
+        }
+        try policy.validate()
+        return policy
+    }
+
+    /// Reads, decodes and validates the policy file at `path`.
+    public static func load(path: String) throws(PolicyError) -> RunbookPolicy {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw .unreadable(path: path, reason: (error as NSError).localizedDescription)
+        }
+        do {
+            return try decode(data)
+        } catch .malformed(let reason) {
+            throw .malformed("\(path): \(reason)")
+        }
+    }
+
+    /// Refuses values that would make a rule never fire, always fire, or divide by zero.
+    public func validate() throws(PolicyError) {
+        let positive: [(CodingKeys, Double)] = [
+            (.latencyP99LimitMs, latencyP99LimitMs), (.deployWindowSeconds, deployWindowSeconds),
+            (.anomalyRateMultiplier, anomalyRateMultiplier), (.stabilityWindowSeconds, stabilityWindowSeconds),
+            (.stabilityLatencyP99LimitMs, stabilityLatencyP99LimitMs), (.pollIntervalSeconds, pollIntervalSeconds),
+            (.baselineWindowSeconds, baselineWindowSeconds), (.notifyTimeoutSeconds, notifyTimeoutSeconds),
+        ]
+        for (key, v) in positive where !(v.isFinite && v > 0) {
+            throw .invalid(key: key.rawValue, reason: "must be a positive number, got \(v)")
+        }
+        let fractions: [(CodingKeys, Double)] = [
+            (.f1DropLimit, f1DropLimit), (.errorRateLimit, errorRateLimit),
+            (.stabilityF1Tolerance, stabilityF1Tolerance), (.stabilityErrorRateSlack, stabilityErrorRateSlack),
+        ]
+        for (key, v) in fractions where !(v >= 0 && v <= 1) {
+            throw .invalid(key: key.rawValue, reason: "must be between 0 and 1, got \(v)")
+        }
+        for (key, v) in [(CodingKeys.minRequests, minRequests), (.minFeedback, minFeedback)] where v < 1 {
+            throw .invalid(key: key.rawValue, reason: "must be at least 1, got \(v)")
+        }
+        if let url = webhookURL {
+            if url.lowercased().hasPrefix("https://") {
+                throw .invalid(key: CodingKeys.webhookURL.rawValue, reason: "uses https, which mlctl's built-in client does not support; use an http:// URL (e.g. a local relay) or notify_command with curl")
+            }
+            guard url.lowercased().hasPrefix("http://") else {
+                throw .invalid(key: CodingKeys.webhookURL.rawValue, reason: "must start with http://, got \(url)")
+            }
+        }
+        if let command = notifyCommand, command.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw .invalid(key: CodingKeys.notifyCommand.rawValue, reason: "is empty")
+        }
+    }
+}
+
+/// Any JSON key, to list the keys a document actually has.
+private struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}

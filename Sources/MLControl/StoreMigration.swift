@@ -1,0 +1,67 @@
+/// One step of the control store's schema. Steps are applied in order, each in its own
+/// transaction together with its `schema_version` row, so a crash leaves either all of a step
+/// or none of it. Never edit a released step: append a new one (ALTER TABLE, new index, …).
+struct StoreMigration: Sendable {
+    var version: Int
+    var description: String
+    var sql: String
+
+    /// The schema in force. Timestamps are TEXT in SQLite's 'YYYY-MM-DD HH:MM:SS' UTC form so
+    /// `datetime('now', …)` comparisons in the runbook's queries work on them.
+    static let all: [StoreMigration] = [
+        StoreMigration(version: 1, description: "MODEL_METRICS, INCIDENTS, DEPLOYMENTS", sql: """
+            CREATE TABLE MODEL_METRICS (
+                id              INTEGER PRIMARY KEY,
+                timestamp       TEXT    NOT NULL,
+                model_name      TEXT    NOT NULL,
+                model_version   TEXT    NOT NULL,
+                node            TEXT    NOT NULL,
+                request_count   INTEGER NOT NULL DEFAULT 0,
+                feedback_count  INTEGER NOT NULL DEFAULT 0,
+                f1_score        REAL,
+                latency_p99_ms  REAL,
+                error_rate      REAL,
+                anomaly_rate    REAL,
+                drift_score     REAL
+            );
+            -- The runbook filters by model and time; the baseline by model, version and time.
+            CREATE INDEX MODEL_METRICS_by_model_time ON MODEL_METRICS (model_name, timestamp);
+            CREATE INDEX MODEL_METRICS_by_version_time ON MODEL_METRICS (model_name, model_version, timestamp);
+
+            CREATE TABLE INCIDENTS (
+                incident_id        TEXT PRIMARY KEY,
+                alert_type         TEXT NOT NULL,
+                severity           TEXT NOT NULL,
+                affected_component TEXT NOT NULL,
+                root_cause         TEXT NOT NULL,
+                resolution         TEXT,
+                status             TEXT NOT NULL,
+                -- Defaults only serve the runbook's hand-written INSERT; mlctl always passes times.
+                created_at         TEXT NOT NULL DEFAULT (datetime('now')),
+                updated_at         TEXT NOT NULL DEFAULT (datetime('now')),
+                model_name         TEXT,
+                node               TEXT,
+                from_version       TEXT,
+                to_version         TEXT,
+                stability_outcome  TEXT,
+                notes              TEXT
+            );
+            CREATE INDEX INCIDENTS_by_created ON INCIDENTS (created_at);
+
+            CREATE TABLE DEPLOYMENTS (
+                id           INTEGER PRIMARY KEY,
+                timestamp    TEXT NOT NULL,
+                action       TEXT NOT NULL CHECK (action IN ('deploy', 'swap', 'rollback')),
+                actor        TEXT NOT NULL,
+                node         TEXT NOT NULL,
+                from_version TEXT,
+                to_version   TEXT,
+                generation   INTEGER,
+                swap_micros  REAL,
+                status       TEXT NOT NULL,
+                detail       TEXT
+            );
+            CREATE INDEX DEPLOYMENTS_by_node_time ON DEPLOYMENTS (node, timestamp);
+            """),
+    ]
+}

@@ -1,0 +1,171 @@
+import Glibc
+import MLWire
+
+/// A loaded, validated, immutable model. Shared by every event-loop thread at once: nothing in it
+/// changes after init, and inference keeps its scratch space on the caller's stack.
+///
+/// `@unchecked Sendable` because the parameter and version buffers are raw pointers: they are
+/// written once in init, only read afterwards, and freed in deinit when the last user lets go.
+public final class Model: @unchecked Sendable {
+    public let name: String
+    public let version: String
+    public let kind: ModelKind
+    public let featureCount: Int
+    public let threshold: Float
+    /// SHA-256 of the artifact bytes (the file's trailing digest).
+    public let checksum: Digest32
+    public let referenceBins: [Float]
+    /// A file path, or "builtin:<version>".
+    public let artifact: String
+    /// Unix time of loading, microseconds.
+    public let loadedAtMicros: Int64
+    public let slotInfo: SlotInfo
+    /// The version string as UTF-8, owned by the model, for encoders that copy it into responses.
+    public let versionUTF8: UnsafeRawBufferPointer
+
+    /// All weights and biases in file order (logistic: weights then bias; mlp: per layer weights
+    /// then biases), one allocation so inference touches one contiguous block.
+    private let parameters: UnsafeMutablePointer<Float>
+    private let parameterCount: Int
+    /// mlp only: one entry per layer.
+    private let layers: UnsafeMutablePointer<LayerShape>
+    private let layerCount: Int
+
+    private struct LayerShape {
+        var inputs: Int
+        var outputs: Int
+        var weightOffset: Int
+        var biasOffset: Int
+    }
+
+    /// `artifact` must already be validated (the reader and `make` do it).
+    init(artifact value: Artifact, checksum: Digest32, source: String, loadedAtMicros: Int64) {
+        name = value.name
+        version = value.version
+        kind = value.kind
+        featureCount = value.featureCount
+        threshold = value.threshold
+        self.checksum = checksum
+        referenceBins = value.referenceBins
+        artifact = source
+        self.loadedAtMicros = loadedAtMicros
+        slotInfo = SlotInfo(present: true, modelName: value.name, version: value.version, kind: value.kind.rawValue,
+                            featureCount: UInt32(value.featureCount), checksum: checksum,
+                            loadedAtMicros: loadedAtMicros, artifact: source)
+
+        let utf8 = Array(value.version.utf8)
+        let versionBytes = UnsafeMutableRawBufferPointer.allocate(byteCount: max(utf8.count, 1), alignment: 8)
+        versionBytes.copyBytes(from: utf8)
+        versionUTF8 = UnsafeRawBufferPointer(rebasing: versionBytes[0..<utf8.count])
+
+        var flat: [Float] = []
+        var shapes: [LayerShape] = []
+        switch value.parameters {
+        case .logistic(let weights, let bias):
+            flat = weights + [bias]
+        case .mlp(let denseLayers):
+            for layer in denseLayers {
+                let weightOffset = flat.count
+                flat += layer.weights
+                shapes.append(LayerShape(inputs: layer.inputs, outputs: layer.outputs,
+                                         weightOffset: weightOffset, biasOffset: flat.count))
+                flat += layer.biases
+            }
+        }
+        parameterCount = flat.count
+        parameters = .allocate(capacity: flat.count)
+        parameters.initialize(from: flat, count: flat.count)
+        layerCount = shapes.count
+        layers = .allocate(capacity: max(shapes.count, 1))
+        layers.initialize(from: shapes, count: shapes.count)
+    }
+
+    deinit {
+        parameters.deallocate()
+        layers.deallocate()
+        UnsafeMutableRawPointer(mutating: versionUTF8.baseAddress!).deallocate()
+    }
+
+    /// Builds a model from an in-memory artifact; the checksum is that of its encoded bytes, so it
+    /// equals what loading the written file would report.
+    public static func make(artifact: Artifact, source: String) throws(ArtifactError) -> Model {
+        let bytes = try ArtifactWriter.encode(artifact)
+        return Model(artifact: artifact, checksum: Digest32(Array(bytes.suffix(ArtifactFormat.digestSize))),
+                     source: source, loadedAtMicros: Model.nowMicros())
+    }
+
+    /// Decodes and validates artifact bytes. `source` names them in errors and becomes `artifact`.
+    public static func decode(bytes: [UInt8], source: String,
+                              expectedChecksum: Digest32 = .zero) throws(ArtifactError) -> Model {
+        let (value, checksum) = try ArtifactReader.decode(bytes, source: source, expectedChecksum: expectedChecksum)
+        return Model(artifact: value, checksum: checksum, source: source, loadedAtMicros: Model.nowMicros())
+    }
+
+    /// Reads, verifies and loads an artifact file. A non-zero `expectedChecksum` must match.
+    public static func load(path: String, expectedChecksum: Digest32 = .zero) throws(ArtifactError) -> Model {
+        try decode(bytes: try ArtifactReader.readFile(path: path), source: path, expectedChecksum: expectedChecksum)
+    }
+
+    // MARK: inference (hot path: no allocation, no locks)
+
+    /// Score in [0, 1] for one row of `featureCount` floats.
+    @inline(__always)
+    public func score(row: UnsafePointer<Float>) -> Float {
+        kind == .logistic ? logisticScore(row) : mlpScore(row)
+    }
+
+    /// Scores `count` rows laid out back to back (count × featureCount floats).
+    public func predict(rows: UnsafePointer<Float>, count: Int, scores: UnsafeMutablePointer<Float>) {
+        var i = 0
+        if kind == .logistic {
+            while i < count {
+                scores[i] = logisticScore(rows + i &* featureCount)
+                i &+= 1
+            }
+        } else {
+            while i < count {
+                scores[i] = mlpScore(rows + i &* featureCount)
+                i &+= 1
+            }
+        }
+    }
+
+    /// 1 (anomaly) when the score reaches the decision threshold.
+    @inline(__always)
+    public func label(for score: Float) -> UInt8 { score >= threshold ? 1 : 0 }
+
+    @inline(__always)
+    private func logisticScore(_ row: UnsafePointer<Float>) -> Float {
+        Kernels.sigmoid(Kernels.dot(parameters, row, featureCount) + parameters[featureCount])
+    }
+
+    /// Hidden activations ping-pong between two stack buffers of maxHiddenWidth floats (1 KiB
+    /// each: the size withUnsafeTemporaryAllocation always keeps on the stack). Per-model scratch
+    /// would race between event loops; per-call heap scratch would allocate.
+    private func mlpScore(_ row: UnsafePointer<Float>) -> Float {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: ArtifactFormat.maxHiddenWidth) { first in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: ArtifactFormat.maxHiddenWidth) { second in
+                var input = row
+                var output = first.baseAddress!, spare = second.baseAddress!
+                var l = 0
+                while l < layerCount &- 1 {
+                    let shape = layers[l]
+                    Kernels.denseReLU(weights: parameters + shape.weightOffset, biases: parameters + shape.biasOffset,
+                                      inputs: shape.inputs, outputs: shape.outputs, input: input, output: output)
+                    input = UnsafePointer(output)
+                    swap(&output, &spare)
+                    l &+= 1
+                }
+                let last = layers[layerCount &- 1]
+                let z = Kernels.dot(parameters + last.weightOffset, input, last.inputs) + parameters[last.biasOffset]
+                return Kernels.sigmoid(z)
+            }
+        }
+    }
+
+    static func nowMicros() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
+    }
+}

@@ -1,0 +1,77 @@
+import Glibc
+import Synchronization
+
+/// The hand-off from other threads to the admin poll thread: finished backend calls and the stop
+/// request, plus the self-pipe that wakes `poll()` for them. The only admin state shared between
+/// threads; everything in it is protected by `state`'s lock.
+final class AdminWake: Sendable {
+    /// A response produced off the poll thread, for connection `connectionID`.
+    struct Completion: Sendable {
+        var connectionID: UInt64
+        var bytes: [UInt8]
+        var keepAlive: Bool
+    }
+
+    private struct State {
+        /// Write end of the pipe; -1 once closed. Writes happen under the lock so the descriptor
+        /// can never be closed (and its number reused) between the check and the write.
+        var writeFD: Int32
+        var completions: [Completion] = []
+        var stopRequested = false
+    }
+
+    /// Read end, polled and drained by the poll thread only.
+    let readFD: Int32
+    private let state: Mutex<State>  // protected by its own lock
+
+    init() throws(SocketError) {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { throw SocketError("pipe") }
+        for fd in ends {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = AdminSocket.setNonBlocking(fd)
+        }
+        readFD = ends[0]
+        state = Mutex(State(writeFD: ends[1]))
+    }
+
+    func post(_ completion: Completion) {
+        state.withLock { state in
+            guard state.writeFD >= 0 else { return }
+            state.completions.append(completion)
+            Self.signal(state.writeFD)
+        }
+    }
+
+    func requestStop() {
+        state.withLock { state in
+            state.stopRequested = true
+            if state.writeFD >= 0 { Self.signal(state.writeFD) }
+        }
+    }
+
+    /// Poll thread: empties the pipe and takes what was posted.
+    func drain() -> (completions: [Completion], stop: Bool) {
+        var sink = [UInt8](repeating: 0, count: 64)
+        while sink.withUnsafeMutableBytes({ Glibc.read(readFD, $0.baseAddress, $0.count) }) > 0 {}
+        return state.withLock { state in
+            defer { state.completions.removeAll() }
+            return (state.completions, state.stopRequested)
+        }
+    }
+
+    /// After the poll thread has exited: later posts (a reload still running) are dropped.
+    func close() {
+        state.withLock { state in
+            if state.writeFD >= 0 { Glibc.close(state.writeFD) }
+            state.writeFD = -1
+        }
+        Glibc.close(readFD)
+    }
+
+    private static func signal(_ fd: Int32) {
+        var byte: UInt8 = 1
+        // EAGAIN (pipe full) is fine: a wake-up is already pending.
+        _ = Glibc.write(fd, &byte, 1)
+    }
+}

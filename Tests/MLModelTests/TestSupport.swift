@@ -1,0 +1,86 @@
+import Foundation
+import MLWire
+import XCTest
+@testable import MLModel
+
+/// Shared fixtures: small deterministic artifacts and unique temp paths.
+enum Fixtures {
+    /// A unique path under the temp directory; the file is removed by the caller's tearDown.
+    static func tempPath(_ label: String) -> String {
+        FileManager.default.temporaryDirectory
+            .appendingPathComponent("mlmodel-\(label)-\(getpid())-\(UUID().uuidString).mlart").path
+    }
+
+    static func seededFloats(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
+        var rng = Xoshiro256(seed: seed)
+        return (0..<count).map { _ in Float(rng.nextUnit() * 2 - 1) * scale }
+    }
+
+    static func logistic(features: Int = 8, seed: UInt64 = 1) -> Artifact {
+        Artifact(name: "fixture", version: "v1.0", featureCount: features, threshold: 0.5,
+                 parameters: .logistic(weights: seededFloats(features, seed: seed), bias: 0.25),
+                 referenceBins: Artifact.uniformBins)
+    }
+
+    /// features → hidden… → 1, weights in ±1/√inputs so activations stay moderate.
+    static func mlp(features: Int = 8, hidden: [Int] = [6, 4], seed: UInt64 = 2) -> Artifact {
+        let sizes = [features] + hidden + [1]
+        let layers = (0..<(sizes.count - 1)).map { l in
+            DenseLayer(inputs: sizes[l], outputs: sizes[l + 1],
+                       weights: seededFloats(sizes[l] * sizes[l + 1], seed: seed + UInt64(l), scale: 2 / Float(sizes[l]).squareRoot()),
+                       biases: seededFloats(sizes[l + 1], seed: seed + 100 + UInt64(l), scale: 0.5))
+        }
+        return Artifact(name: "fixture-mlp", version: "v1.0-mlp", featureCount: features, threshold: 0.4,
+                        parameters: .mlp(layers: layers), referenceBins: Artifact.uniformBins)
+    }
+
+    static func write(_ bytes: [UInt8], label: String) -> String {
+        let path = tempPath(label)
+        precondition(FileManager.default.createFile(atPath: path, contents: Data(bytes)), "cannot create \(path)")
+        return path
+    }
+}
+
+/// Independent reference inference in Double, straight from the artifact's numbers.
+enum Reference {
+    static func sigmoid(_ z: Double) -> Double { 1 / (1 + exp(-z)) }
+
+    static func score(_ artifact: Artifact, row: [Float]) -> Double {
+        switch artifact.parameters {
+        case .logistic(let weights, let bias):
+            var z = Double(bias)
+            for i in weights.indices { z += Double(weights[i]) * Double(row[i]) }
+            return sigmoid(z)
+        case .mlp(let layers):
+            var activations = row.map(Double.init)
+            for (index, layer) in layers.enumerated() {
+                var next = [Double](repeating: 0, count: layer.outputs)
+                for o in 0..<layer.outputs {
+                    var z = Double(layer.biases[o])
+                    for i in 0..<layer.inputs { z += Double(layer.weights[o * layer.inputs + i]) * activations[i] }
+                    next[o] = index == layers.count - 1 ? sigmoid(z) : max(z, 0)
+                }
+                activations = next
+            }
+            return activations[0]
+        }
+    }
+}
+
+extension XCTestCase {
+    /// Asserts `body` throws an ArtifactError with `status` whose message contains `fragments`.
+    func assertRefused(_ status: Status, containing fragments: [String], file: StaticString = #filePath, line: UInt = #line,
+                       _ body: () throws -> Void) {
+        do {
+            try body()
+            XCTFail("expected \(status.name), but it was accepted", file: file, line: line)
+        } catch let error as ArtifactError {
+            XCTAssertEqual(error.status, status, "message: \(error.message)", file: file, line: line)
+            for fragment in fragments {
+                XCTAssertTrue(error.message.contains(fragment), "'\(error.message)' lacks '\(fragment)'", file: file, line: line)
+            }
+        } catch {
+            XCTFail("expected ArtifactError, got \(error)", file: file, line: line)
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import Glibc
+import MLServer
+import XCTest
+
+/// Shared fixture: the admin server over real sockets on 127.0.0.1, port 0, with the fake backend.
+class AdminServerTestCase: XCTestCase {
+    var backend: FakeAdminBackend!
+    var server: AdminServer!
+    var port: UInt16 = 0
+    let auth = "Authorization: Bearer \(FakeAdminBackend.token)\r\n"
+
+    override func setUpWithError() throws {
+        try start(AdminServer.Configuration())
+    }
+
+    override func tearDown() {
+        server?.stop()
+        server = nil
+    }
+
+    func start(_ configuration: AdminServer.Configuration) throws {
+        server?.stop()
+        backend = FakeAdminBackend()
+        server = AdminServer(port: 0, backend: backend, configuration: configuration)
+        port = try server.start()
+        XCTAssertNotEqual(port, 0)
+    }
+
+    func get(_ path: String) throws -> TestResponse {
+        try XCTUnwrap(adminRequest(port, "GET \(path) HTTP/1.1\r\nHost: t\r\n\r\n"))
+    }
+
+    func post(_ path: String, _ body: String = "", headers: String? = nil) throws -> TestResponse {
+        let extra = headers ?? auth
+        return try XCTUnwrap(adminRequest(port, "POST \(path) HTTP/1.1\r\nHost: t\r\n\(extra)Content-Length: \(body.utf8.count)\r\n\r\n\(body)"))
+    }
+}
