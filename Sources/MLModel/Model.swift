@@ -23,20 +23,16 @@ public final class Model: @unchecked Sendable {
     /// The version string as UTF-8, owned by the model, for encoders that copy it into responses.
     public let versionUTF8: UnsafeRawBufferPointer
 
+    /// The inference view of this model: raw pointers into memory this object owns. Valid while
+    /// the model is alive; event loops copy it next to the strong reference they hold, so the
+    /// prediction path touches no reference count shared between threads.
+    public let kernel: ModelKernel
+
     /// All weights and biases in file order (logistic: weights then bias; mlp: per layer weights
     /// then biases), one allocation so inference touches one contiguous block.
     private let parameters: UnsafeMutablePointer<Float>
-    private let parameterCount: Int
     /// mlp only: one entry per layer.
     private let layers: UnsafeMutablePointer<LayerShape>
-    private let layerCount: Int
-
-    private struct LayerShape {
-        var inputs: Int
-        var outputs: Int
-        var weightOffset: Int
-        var biasOffset: Int
-    }
 
     /// `artifact` must already be validated (the reader and `make` do it).
     init(artifact value: Artifact, checksum: Digest32, source: String, loadedAtMicros: Int64) {
@@ -72,12 +68,13 @@ public final class Model: @unchecked Sendable {
                 flat += layer.biases
             }
         }
-        parameterCount = flat.count
         parameters = .allocate(capacity: flat.count)
         parameters.initialize(from: flat, count: flat.count)
-        layerCount = shapes.count
         layers = .allocate(capacity: max(shapes.count, 1))
         layers.initialize(from: shapes, count: shapes.count)
+        kernel = ModelKernel(kind: value.kind, featureCount: value.featureCount, threshold: value.threshold,
+                             parameters: UnsafePointer(parameters), layers: UnsafePointer(layers),
+                             layerCount: shapes.count, versionUTF8: versionUTF8)
     }
 
     deinit {
@@ -110,58 +107,16 @@ public final class Model: @unchecked Sendable {
 
     /// Score in [0, 1] for one row of `featureCount` floats.
     @inline(__always)
-    public func score(row: UnsafePointer<Float>) -> Float {
-        kind == .logistic ? logisticScore(row) : mlpScore(row)
-    }
+    public func score(row: UnsafePointer<Float>) -> Float { kernel.score(row: row) }
 
     /// Scores `count` rows laid out back to back (count × featureCount floats).
     public func predict(rows: UnsafePointer<Float>, count: Int, scores: UnsafeMutablePointer<Float>) {
-        var i = 0
-        if kind == .logistic {
-            while i < count {
-                scores[i] = logisticScore(rows + i &* featureCount)
-                i &+= 1
-            }
-        } else {
-            while i < count {
-                scores[i] = mlpScore(rows + i &* featureCount)
-                i &+= 1
-            }
-        }
+        kernel.predict(rows: rows, count: count, scores: scores)
     }
 
     /// 1 (anomaly) when the score reaches the decision threshold.
     @inline(__always)
-    public func label(for score: Float) -> UInt8 { score >= threshold ? 1 : 0 }
-
-    @inline(__always)
-    private func logisticScore(_ row: UnsafePointer<Float>) -> Float {
-        Kernels.sigmoid(Kernels.dot(parameters, row, featureCount) + parameters[featureCount])
-    }
-
-    /// Hidden activations ping-pong between two stack buffers of maxHiddenWidth floats (1 KiB
-    /// each: the size withUnsafeTemporaryAllocation always keeps on the stack). Per-model scratch
-    /// would race between event loops; per-call heap scratch would allocate.
-    private func mlpScore(_ row: UnsafePointer<Float>) -> Float {
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: ArtifactFormat.maxHiddenWidth) { first in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: ArtifactFormat.maxHiddenWidth) { second in
-                var input = row
-                var output = first.baseAddress!, spare = second.baseAddress!
-                var l = 0
-                while l < layerCount &- 1 {
-                    let shape = layers[l]
-                    Kernels.denseReLU(weights: parameters + shape.weightOffset, biases: parameters + shape.biasOffset,
-                                      inputs: shape.inputs, outputs: shape.outputs, input: input, output: output)
-                    input = UnsafePointer(output)
-                    swap(&output, &spare)
-                    l &+= 1
-                }
-                let last = layers[layerCount &- 1]
-                let z = Kernels.dot(parameters + last.weightOffset, input, last.inputs) + parameters[last.biasOffset]
-                return Kernels.sigmoid(z)
-            }
-        }
-    }
+    public func label(for score: Float) -> UInt8 { kernel.label(for: score) }
 
     static func nowMicros() -> Int64 {
         var now = timespec()

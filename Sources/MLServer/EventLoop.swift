@@ -36,6 +36,10 @@ final class EventLoop: @unchecked Sendable {
     @exclusivity(unchecked) var pair: SlotPair
     @exclusivity(unchecked) var cachedGeneration: UInt64
     @exclusivity(unchecked) var activeBlock: CounterBlock?
+    /// Copies of the active model's kernel and counters for the hot path: no reference counting
+    /// per request. `pair` and `activeBlock` keep what they point into alive.
+    @exclusivity(unchecked) var activeKernel: ModelKernel?
+    @exclusivity(unchecked) var activeCounters: CounterCells?
     var feedbackBlocks: [(version: [UInt8], block: CounterBlock)] = []
 
     // Scratch for decoded features and computed scores: sized once for the largest frame.
@@ -62,6 +66,8 @@ final class EventLoop: @unchecked Sendable {
         pair = control.slots.current()
         cachedGeneration = pair.generation
         activeBlock = pair.active.flatMap { control.registry.block(version: $0.version, loop: index) }
+        activeKernel = pair.active?.kernel
+        activeCounters = activeBlock?.cells
         register(listenFD, events: EPOLLIN.rawValue)
         register(wakeFD, events: EPOLLIN.rawValue)
     }
@@ -279,6 +285,8 @@ final class EventLoop: @unchecked Sendable {
         pair = control.slots.current()
         cachedGeneration = pair.generation
         activeBlock = pair.active.flatMap { control.registry.block(version: $0.version, loop: index) }
+        activeKernel = pair.active?.kernel
+        activeCounters = activeBlock?.cells
     }
 
     /// Submits a load to the load thread; its reply comes back through `post`.

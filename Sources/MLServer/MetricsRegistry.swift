@@ -47,7 +47,7 @@ final class MetricsRegistry: @unchecked Sendable {
                 var latency = [UInt64](repeating: 0, count: LatencyBuckets.count)
                 var scores = [UInt64](repeating: 0, count: ScoreBins.count)
                 for case let block? in entry.blocks {
-                    block.accumulate(into: &total, latency: &latency, scores: &scores)
+                    block.cells.accumulate(into: &total, latency: &latency, scores: &scores)
                 }
                 total.latencyBuckets = latency.indices.compactMap { i in
                     latency[i] == 0 ? nil : BucketCount(index: UInt16(i), count: latency[i])

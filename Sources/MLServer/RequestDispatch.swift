@@ -88,7 +88,7 @@ extension EventLoop {
                 protocolError(connection, .unexpectedType(header.type), requestID: id)
             }
         } catch {
-            if type == .predict || type == .predictBatch { activeBlock?.add(CounterBlock.errors) }
+            if type == .predict || type == .predictBatch { activeCounters?.add(CounterCells.errors) }
             protocolError(connection, error, requestID: id)
         }
     }
@@ -97,49 +97,49 @@ extension EventLoop {
 
     @inline(__always)
     private func predict(_ connection: Connection, payload: UnsafeRawBufferPointer, requestID: UInt32, receivedAt: UInt64) throws(WireError) {
-        guard let model = pair.active, let block = activeBlock else {
+        guard let model = activeKernel, let block = activeCounters else {
             return reject(connection, .unavailable, "no active model", requestID: requestID)
         }
         let view = try PredictView(payload: payload)
         guard view.featureCount == model.featureCount else {
-            block.add(CounterBlock.errors)
+            block.add(CounterCells.errors)
             return reject(connection, .invalidArgument,
-                          "model \(model.version) takes \(model.featureCount) features, request has \(view.featureCount)", requestID: requestID)
+                          "model \(pair.active?.version ?? "?") takes \(model.featureCount) features, request has \(view.featureCount)", requestID: requestID)
         }
         try view.copyValues(into: featureScratch)
         let score = model.score(row: featureScratch)
         guard score.isFinite else {
-            block.add(CounterBlock.errors)
-            return reject(connection, .internal, "model \(model.version) produced a non-finite score", requestID: requestID)
+            block.add(CounterCells.errors)
+            return reject(connection, .internal, "model \(pair.active?.version ?? "?") produced a non-finite score", requestID: requestID)
         }
         let label = model.label(for: score)
         let out = connection.reserveOutput(FrameHeader.size + PredictResult.fixedSize + 2 + Limits.version)
-        connection.commitOutput(PredictResult.writeFrame(to: out, requestID: requestID, generation: pair.generation,
+        connection.commitOutput(PredictResult.writeFrame(to: out, requestID: requestID, generation: cachedGeneration,
                                                          score: score, label: label, versionUTF8: model.versionUTF8))
         block.recordPrediction(score: score, label: label)
         block.recordLatency(nanos: Clock.monotonicNanos() &- receivedAt)
     }
 
     private func predictBatch(_ connection: Connection, payload: UnsafeRawBufferPointer, requestID: UInt32, receivedAt: UInt64) throws(WireError) {
-        guard let model = pair.active, let block = activeBlock else {
+        guard let model = activeKernel, let block = activeCounters else {
             return reject(connection, .unavailable, "no active model", requestID: requestID)
         }
         let view = try PredictView(batchPayload: payload)
         guard view.featureCount == model.featureCount else {
-            block.add(CounterBlock.errors)
+            block.add(CounterCells.errors)
             return reject(connection, .invalidArgument,
-                          "model \(model.version) takes \(model.featureCount) features, batch rows have \(view.featureCount)", requestID: requestID)
+                          "model \(pair.active?.version ?? "?") takes \(model.featureCount) features, batch rows have \(view.featureCount)", requestID: requestID)
         }
         try view.copyValues(into: featureScratch)
         model.predict(rows: featureScratch, count: view.rows, scores: scoreScratch)
         for row in 0..<view.rows where !scoreScratch[row].isFinite {
-            block.add(CounterBlock.errors)
-            return reject(connection, .internal, "model \(model.version) produced a non-finite score for row \(row)", requestID: requestID)
+            block.add(CounterCells.errors)
+            return reject(connection, .internal, "model \(pair.active?.version ?? "?") produced a non-finite score for row \(row)", requestID: requestID)
         }
         let rows = view.rows
         let out = connection.reserveOutput(FrameHeader.size + 8 + 2 + Limits.version + 4 + 5 * rows)
         let (scoresOffset, total) = PredictBatchResult.writeFramePrefix(
-            to: out, requestID: requestID, generation: pair.generation, versionUTF8: model.versionUTF8, rows: rows)
+            to: out, requestID: requestID, generation: cachedGeneration, versionUTF8: model.versionUTF8, rows: rows)
         for row in 0..<rows {
             let score = scoreScratch[row]
             let label = model.label(for: score)
@@ -168,7 +168,7 @@ extension EventLoop {
         guard let block = feedbackBlock(version) else {
             return reject(connection, .notFound, "no version \(String(decoding: version, as: UTF8.self)) has been loaded on this node", requestID: requestID)
         }
-        block.recordFeedback(predicted: predicted, actual: actual)
+        block.cells.recordFeedback(predicted: predicted, actual: actual)
         let out = connection.reserveOutput(FrameHeader.size)
         FrameHeader(type: .feedbackAck, requestID: requestID, payloadLength: 0).write(to: out)
         connection.commitOutput(FrameHeader.size)
