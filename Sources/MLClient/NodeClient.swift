@@ -18,8 +18,10 @@ public final class NodeClient: @unchecked Sendable {
     public init(_ endpoint: Endpoint, timeout: Double = 5) throws(ClientError) {
         self.endpoint = endpoint
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        // On the failure paths below every stored property is already initialised, so Swift runs
+        // deinit after the throw: it frees readBuffer and closes fd (>= 0 only). Freeing here too
+        // was a double free on every refused connection.
         guard fd >= 0 else {
-            readBuffer.deallocate()
             throw .connect("socket: \(String(cString: strerror(errno)))")
         }
         var interval = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
@@ -32,7 +34,7 @@ public final class NodeClient: @unchecked Sendable {
         address.sin_port = endpoint.port.bigEndian
         guard inet_pton(AF_INET, endpoint.host, &address.sin_addr) == 1 else {
             Glibc.close(fd)
-            readBuffer.deallocate()
+            fd = -1
             throw .connect("\(endpoint.host) is not an IPv4 address")
         }
         let result = withUnsafePointer(to: &address) {
@@ -41,7 +43,7 @@ public final class NodeClient: @unchecked Sendable {
         guard result == 0 else {
             let why = String(cString: strerror(errno))
             Glibc.close(fd)
-            readBuffer.deallocate()
+            fd = -1
             throw .connect("\(endpoint): \(why)")
         }
     }

@@ -1,0 +1,58 @@
+import MLClient
+import MLWire
+
+/// Why an mlctl operation failed, worded for the operator and mapped to an exit code. Each case
+/// names the node and carries what it said, so the message alone tells what to do next.
+public enum ControlError: Error, Equatable, Sendable, CustomStringConvertible {
+    case usage(String)
+    case unreachable(node: String, reason: String)
+    case auth(node: String, reason: String)
+    /// The swap's fence did not hold: the node's active version is not the one expected.
+    case casMismatch(node: String, expected: String, actual: String?)
+    /// The node answered with an error status (artifact refused, empty standby, …).
+    case refused(node: String, status: String, reason: String)
+    /// Some nodes of a fleet changed and could not all be put back.
+    case partial(String)
+    case local(String)
+
+    public var exitCode: ExitCode {
+        switch self {
+        case .usage: .usage
+        case .unreachable: .unreachable
+        case .auth: .auth
+        case .casMismatch, .refused: .refused
+        case .partial: .partial
+        case .local: .local
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .usage(let text): text
+        case .unreachable(let node, let reason): "node \(node) is unreachable: \(reason)"
+        case .auth(let node, let reason):
+            "node \(node) rejected the controller token (\(reason)); check --token-file / $MLCTL_TOKEN against the node's token"
+        case .casMismatch(let node, let expected, let actual):
+            "node \(node) refused: expected active version \(expected) but active is \(actual ?? "unknown"); nothing changed"
+        case .refused(let node, let status, let reason): "node \(node) refused (\(status)): \(reason)"
+        case .partial(let text): text
+        case .local(let text): text
+        }
+    }
+
+    /// Classifies a client failure talking to `node`.
+    public static func from(_ error: ClientError, node: String) -> ControlError {
+        switch error {
+        case .connect(let why): return .unreachable(node: node, reason: why)
+        case .io(let why): return .unreachable(node: node, reason: "connection lost: \(why)")
+        case .timeout(let why): return .unreachable(node: node, reason: why)
+        case .remote(let status, let message):
+            switch status {
+            case .unauthenticated, .permissionDenied: return .auth(node: node, reason: "\(status.name): \(message)")
+            default: return .refused(node: node, status: status.name, reason: message)
+            }
+        case .protocolViolation(let wire): return .refused(node: node, status: "PROTOCOL", reason: "\(wire)")
+        case .unexpected(let why): return .refused(node: node, status: "PROTOCOL", reason: why)
+        }
+    }
+}

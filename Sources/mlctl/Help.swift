@@ -1,0 +1,111 @@
+import MLControl
+
+/// Every help text in one place, so `mlctl --help` and `mlctl <command> --help` stay in step.
+enum Help {
+    static let globals = """
+        GLOBAL OPTIONS (any command, anywhere on the line):
+          --node HOST:PORT    a node to act on; repeat for a fleet (default 127.0.0.1:7070)
+          --token-file PATH   controller token file (default: $MLCTL_TOKEN, else ./mlserve.token)
+          --db PATH           SQLite file with MODEL_METRICS, INCIDENTS, DEPLOYMENTS (default ./mlctl.sqlite)
+          --json              machine-readable output
+          --timeout SECONDS   per-call timeout (default 5)
+        """
+
+    static var exitCodes: String {
+        "EXIT CODES:\n" + ExitCode.allCases.map { "  \($0.rawValue)  \($0.meaning)" }.joined(separator: "\n")
+    }
+
+    static var main: String {
+        """
+        mlctl — the MLServe controller: the model-rollback runbook as commands, automated by `watch`.
+
+        USAGE: mlctl <command> [options]        mlctl <command> --help
+
+        START HERE:
+          demo                      start a node, deploy a worse model, watch mlctl roll it back (~30 s)
+
+        NODE:
+          info                      slots, versions, generation (runbook step 3: GET /model/info)
+          health                    is the node serving (GET /health); exit 1 if not
+          ready                     is a model loaded and the node not draining (GET /ready); exit 1 if not
+          metrics                   per version: requests, error rate, p50/p99, anomaly rate, F1, drift
+        CHANGE (two-phase across several --node):
+          load <artifact>           load into the standby slot and verify [--checksum HEX]
+          deploy <artifact>         load standby, verify via Info, swap fenced on the current active [--checksum HEX]
+          swap --expect VERSION     swap active <-> standby if VERSION is active
+          rollback [--expect V]     runbook step 2; prints the runbook's response
+        RECORDS:
+          incidents                 INCIDENTS, newest first [--limit N] [--status S] [--id ID]
+          history                   DEPLOYMENTS, newest first [--limit N]
+        AUTOMATION:
+          watch                     poll, record MODEL_METRICS, apply the runbook's triggers, roll back, verify, notify
+        ARTIFACTS:
+          artifact create <spec.json> <out>      build an artifact file from a JSON spec
+          artifact export builtin:<v> <out>      write a built-in model (v2.0, v2.1, mlp-v1) as a file
+          artifact inspect <file>                verify and describe an artifact file
+
+        \(globals)
+
+        \(exitCodes)
+        """
+    }
+
+    static func text(for command: String) -> String? {
+        let body: String
+        switch command {
+        case "info": body = "mlctl info — each node's generation, readiness, active and standby slots (version, model, kind, checksum, artifact)."
+        case "health": body = "mlctl health — whether each node serves. Exit 0 if all do, 1 if one does not, 3 if unreachable."
+        case "ready": body = "mlctl ready — whether each node is ready (active model loaded, not draining). Exit 0/1/3 as for health."
+        case "metrics": body = """
+            mlctl metrics — cumulative figures per model version since each node started: requests, error rate,
+            p50/p99 latency (server side), anomaly rate (predicted positives), F1 (from Feedback labels), drift (PSI).
+            `watch` records the per-interval differences in MODEL_METRICS.
+            """
+        case "load": body = """
+            mlctl load <artifact> [--checksum HEX] — load an artifact into every node's standby slot and verify it with
+            Info. <artifact> is a file path (made absolute: the node opens it) or builtin:v2.0|v2.1|mlp-v1.
+            --checksum: the artifact's SHA-256 (as `artifact inspect` prints); a mismatch is refused by the node.
+            """
+        case "deploy": body = """
+            mlctl deploy <artifact> [--checksum HEX] — phase 1: load the standby on every node and verify it via Info;
+            phase 2, only if every load succeeded: swap each node fenced on the active version seen in phase 1.
+            If a swap fails part-way the nodes that moved are swapped back (fenced). Recorded in DEPLOYMENTS.
+            Exit 5 if the fleet is left mixed.
+            """
+        case "swap": body = "mlctl swap --expect VERSION — swap active <-> standby on every node whose active is VERSION (two-phase, like deploy)."
+        case "rollback": body = """
+            mlctl rollback [--expect VERSION] — runbook step 2 on every node: swap back to the standby (the previous
+            version), fenced on VERSION (default: each node's current active, read first). A retried rollback cannot
+            flip back. Prints the runbook's response: status, previous_version, rolled_back_to, timestamp (UTC).
+            Recorded in DEPLOYMENTS with actor 'manual'.
+            """
+        case "incidents": body = "mlctl incidents [--limit N] [--status investigating|resolved|rollback_failed] [--id ID] — INCIDENTS, newest first."
+        case "history": body = "mlctl history [--limit N] — DEPLOYMENTS (deploy, swap, rollback), newest first, with actor, generation and swap time."
+        case "watch": body = """
+            mlctl watch [--interval S] [--duration S] [--rounds N] [--policy FILE]
+                        [--deploy-window S] [--stability-window S] [--baseline-window S]
+            Polls every node each interval (default: the policy's poll_interval_seconds, 10) and writes MODEL_METRICS.
+            Triggers (policy; defaults are the runbook's): F1 drop > 0.05 vs baseline or p99 > 2 s within the deploy
+            window (30 min), error rate > 5% -> roll back fenced on the judged version, verify health, readiness and
+            version, record an incident, notify, then watch the stability window (30 min) and record the outcome.
+            Anomaly rate > 3x baseline -> an 'investigating' incident, no rollback. Baseline: the previous version's
+            average over the baseline window (24 h) before the deploy. A node that goes away -> incident; resumes when back.
+            Runs until --duration/--rounds or Ctrl-C.
+            """
+        case "demo": body = """
+            mlctl demo [--keep] [--interval S] [--stability-window S] — starts a child mlserve (built-in models, ephemeral
+            port, temporary state and token), drives labelled traffic with feedback, seeds a baseline for v2.0, deploys
+            v2.1, and lets the watch loop detect the F1 drop, roll back, verify, record and notify, then watch the
+            compressed stability window. Prints the timeline, the incident, DEPLOYMENTS and the SQLite file to query.
+            Exit 0 if the rollback happened and was verified, 6 if not. --db PATH keeps the records where you say.
+            """
+        case "artifact": body = """
+            mlctl artifact create <spec.json> <out>   — JSON spec (name, version, kind logistic|mlp, threshold, weights...) -> file
+            mlctl artifact export builtin:<v> <out>   — a built-in model as a file (v2.0, v2.1, mlp-v1)
+            mlctl artifact inspect <file>             — verify the checksum and print name, version, kind, features, SHA-256
+            """
+        default: return nil
+        }
+        return body + "\n\n" + globals + "\n\n" + exitCodes
+    }
+}
