@@ -36,11 +36,32 @@ public struct StateFile: Sendable {
         return Record(format: 1, generation: pair.generation, active: slot(pair.active), standby: slot(pair.standby))
     }
 
+    /// The record as JSON, encoded by hand: this runs inside every swap's critical section, and
+    /// JSONEncoder costs more than the rename that makes the write durable.
+    public static func encode(_ pair: SlotPair) -> [UInt8] {
+        func slot(_ model: Model?) -> String {
+            guard let model else { return "null" }
+            return "{\"artifact\":\(jsonString(model.artifact)),\"checksum\":\"\(model.checksum.hex)\",\"version\":\(jsonString(model.version))}"
+        }
+        let text = "{\"active\":\(slot(pair.active)),\"format\":1,\"generation\":\(pair.generation),\"standby\":\(slot(pair.standby))}\n"
+        return Array(text.utf8)
+    }
+
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
     public func write(_ pair: SlotPair) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var bytes = Array(try encoder.encode(StateFile.record(of: pair)))
-        bytes.append(UInt8(ascii: "\n"))
+        let bytes = StateFile.encode(pair)
         let temporary = path + ".tmp"
         let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SocketError("open \(temporary)") }

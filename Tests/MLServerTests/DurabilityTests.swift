@@ -122,3 +122,15 @@ final class DurabilityTests: XCTestCase {
         node.stop()
     }
 }
+
+final class StateFileEncodingTests: XCTestCase {
+    func testHandEncodedStateParsesBackToTheSameRecordWhateverThePath() throws {
+        let bytes = BuiltinModels.artifactBytes(version: "v2.0")!
+        let model = try Model.decode(bytes: bytes, source: "/odd dir/\"quoted\"\\back\nslash\u{1}é.mlart")
+        let pair = SlotPair(active: model, standby: nil, generation: 42)
+        let decoded = try JSONDecoder().decode(StateFile.Record.self, from: Data(StateFile.encode(pair)))
+        XCTAssertEqual(decoded, StateFile.record(of: pair))
+        XCTAssertEqual(decoded.active?.artifact, model.artifact)
+        XCTAssertNil(decoded.standby)
+    }
+}
