@@ -1,0 +1,148 @@
+import MLWire
+
+/// The names PROTOCOL.md uses for message types (upper snake case, as in its §4 table).
+func specName(_ type: MessageType) -> String {
+    switch type {
+    case .hello: "HELLO"
+    case .predict: "PREDICT"
+    case .predictBatch: "PREDICT_BATCH"
+    case .feedback: "FEEDBACK"
+    case .health: "HEALTH"
+    case .ready: "READY"
+    case .info: "INFO"
+    case .metrics: "METRICS"
+    case .loadStandby: "LOAD_STANDBY"
+    case .swap: "SWAP"
+    case .rollback: "ROLLBACK"
+    case .helloReply: "HELLO_REPLY"
+    case .predictResult: "PREDICT_RESULT"
+    case .predictBatchResult: "PREDICT_BATCH_RESULT"
+    case .feedbackAck: "FEEDBACK_ACK"
+    case .healthReply: "HEALTH_REPLY"
+    case .readyReply: "READY_REPLY"
+    case .infoReply: "INFO_REPLY"
+    case .metricsReply: "METRICS_REPLY"
+    case .loadStandbyReply: "LOAD_STANDBY_REPLY"
+    case .swapReply: "SWAP_REPLY"
+    case .rollbackReply: "ROLLBACK_REPLY"
+    case .error: "ERROR"
+    }
+}
+
+extension Message {
+    var type: MessageType {
+        switch self {
+        case .hello: .hello
+        case .predict: .predict
+        case .predictBatch: .predictBatch
+        case .feedback: .feedback
+        case .health: .health
+        case .ready: .ready
+        case .info: .info
+        case .metrics: .metrics
+        case .loadStandby: .loadStandby
+        case .swap: .swap
+        case .rollback: .rollback
+        case .helloReply: .helloReply
+        case .predictResult: .predictResult
+        case .predictBatchResult: .predictBatchResult
+        case .feedbackAck: .feedbackAck
+        case .healthReply: .healthReply
+        case .readyReply: .readyReply
+        case .infoReply: .infoReply
+        case .metricsReply: .metricsReply
+        case .loadStandbyReply: .loadStandbyReply
+        case .swapReply: .swapReply
+        case .rollbackReply: .rollbackReply
+        case .error: .error
+        }
+    }
+
+    var status: Status {
+        if case .error(let status, _) = self { return status }
+        return .ok
+    }
+}
+
+private func role(_ r: ConnectionRole) -> JSON { .string(r == .data ? "data" : "controller") }
+
+private func slot(_ s: SlotInfo) -> JSON {
+    .object([
+        ("present", .bool(s.present)), ("kind", .int(s.kind)), ("model_name", .string(s.modelName)),
+        ("version", .string(s.version)), ("feature_count", .int(s.featureCount)), ("checksum", .string(s.checksum.hex)),
+        ("loaded_at_us", .int(s.loadedAtMicros)), ("artifact", .string(s.artifact)),
+    ])
+}
+
+private func outcome(_ o: SwapOutcome) -> JSON {
+    .object([
+        ("previous_version", .string(o.previousVersion)), ("active_version", .string(o.activeVersion)),
+        ("generation", .int(o.generation)), ("timestamp_us", .int(o.timestampMicros)), ("swap_ns", .int(o.swapNanos)),
+    ])
+}
+
+private func versionMetrics(_ v: VersionMetrics) -> JSON {
+    .object([
+        ("version", .string(v.version)), ("requests", .int(v.requests)), ("errors", .int(v.errors)),
+        ("positives", .int(v.positives)), ("true_positives", .int(v.truePositives)),
+        ("false_positives", .int(v.falsePositives)), ("true_negatives", .int(v.trueNegatives)),
+        ("false_negatives", .int(v.falseNegatives)), ("latency_sum_ns", .int(v.latencySumNanos)),
+        ("latency_count", .int(v.latencyCount)),
+        ("latency_buckets", .array(v.latencyBuckets.map { .array([.int($0.index), .int($0.count)]) })),
+        ("score_bins", .array(v.scoreBins.map { .int($0) })),
+        ("reference_bins", .array(v.referenceBins.map { .float($0) })),
+    ])
+}
+
+/// The payload fields of a message as the manifest spells them (PROTOCOL.md field names).
+func fields(of message: Message) -> JSON {
+    switch message {
+    case .hello(let m):
+        return .object([("min_version", .int(m.minVersion)), ("max_version", .int(m.maxVersion)), ("role", role(m.role)),
+                        ("token", .string(m.token)), ("client_name", .string(m.clientName))])
+    case .predict(let m):
+        return .object([("feature_count", .int(m.features.count)), ("features", .array(m.features.map { .float($0) }))])
+    case .predictBatch(let m):
+        return .object([("rows", .int(m.rows)), ("feature_count", .int(m.featureCount)),
+                        ("values", .array(m.values.map { .float($0) }))])
+    case .feedback(let m):
+        return .object([("predicted_label", .int(m.predictedLabel)), ("actual_label", .int(m.actualLabel)),
+                        ("version", .string(m.version))])
+    case .health, .ready, .info, .metrics, .feedbackAck:
+        return .object([])
+    case .loadStandby(let m):
+        return .object([("expected_checksum", .string(m.expectedChecksum.hex)), ("artifact", .string(m.artifact))])
+    case .swap(let m):
+        return .object([("expected_active", .string(m.expectedActive))])
+    case .rollback(let m):
+        return .object([("expected_active", .string(m.expectedActive))])
+    case .helloReply(let m):
+        return .object([("version", .int(m.version)), ("role", role(m.role)), ("max_payload", .int(m.maxPayload)),
+                        ("server_name", .string(m.serverName))])
+    case .predictResult(let m):
+        return .object([("generation", .int(m.generation)), ("score", .float(m.score)), ("label", .int(m.label)),
+                        ("version", .string(m.version))])
+    case .predictBatchResult(let m):
+        return .object([("generation", .int(m.generation)), ("version", .string(m.version)), ("rows", .int(m.scores.count)),
+                        ("scores", .array(m.scores.map { .float($0) })), ("labels", .array(m.labels.map { .int($0) }))])
+    case .healthReply(let m):
+        return .object([("serving", .bool(m.serving)), ("uptime_ms", .int(m.uptimeMillis))])
+    case .readyReply(let m):
+        return .object([("ready", .bool(m.ready)), ("reason", .string(m.reason))])
+    case .infoReply(let m):
+        return .object([("generation", .int(m.generation)), ("ready", .bool(m.ready)), ("draining", .bool(m.draining)),
+                        ("active", slot(m.active)), ("standby", slot(m.standby))])
+    case .metricsReply(let m):
+        return .object([("generation", .int(m.generation)), ("uptime_ms", .int(m.uptimeMillis)),
+                        ("timestamp_us", .int(m.timestampMicros)), ("active_version", .string(m.activeVersion)),
+                        ("versions", .array(m.versions.map(versionMetrics)))])
+    case .loadStandbyReply(let m):
+        return .object([("generation", .int(m.generation)), ("standby", slot(m.standby))])
+    case .swapReply(let m):
+        return outcome(m.outcome)
+    case .rollbackReply(let m):
+        return outcome(m.outcome)
+    case .error(_, let m):
+        return .object([("message", .string(m.message))])
+    }
+}
