@@ -21,7 +21,7 @@ public final class ChildNode {
         token = (0..<24).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         process.executableURL = executable
         process.arguments = ["--port", "0", "--admin-port", "off", "--loops", "2",
-                             "--state", directory.appendingPathComponent("mlserve-state.json").path,
+                             "--state", directory.appendingPathComponent("mlserve.state").path,
                              "--token-file", directory.appendingPathComponent("mlserve.token").path,
                              "--name", "mlctl-demo-node"]
         var environment = ProcessInfo.processInfo.environment

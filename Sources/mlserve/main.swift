@@ -11,7 +11,7 @@ mlserve — the MLServe serving node: two warm model slots, atomic fenced swaps,
 USAGE: mlserve [options]
 
 With no options it serves the built-in demo models on 127.0.0.1:7070: v2.0 active, v2.1 in
-standby. Slot state persists to ./mlserve-state.json and is restored on restart.
+standby. Slot state persists to ./mlserve.state and is restored on restart.
 
 OPTIONS:
   --host ADDR            IPv4 address to listen on (default 127.0.0.1)
@@ -22,7 +22,7 @@ OPTIONS:
   --active REF           artifact for the active slot when there is no state file
                          (a path, or builtin:v2.0 | builtin:v2.1 | builtin:mlp-v1; default builtin:v2.0)
   --standby REF          artifact for the standby slot likewise (default builtin:v2.1; "none" for empty)
-  --state PATH           slot state file (default ./mlserve-state.json)
+  --state PATH           slot state file (default ./mlserve.state)
   --no-state             keep slot state in memory only (restarts use --active/--standby)
   --fsync                fsync the state file and its directory on every load/swap (power-loss safe)
   --token-file PATH      controller token file, created with a random token if missing
@@ -41,7 +41,7 @@ struct Options {
     var config = ServerConfig()
     var active = "builtin:v2.0"
     var standby: String? = "builtin:v2.1"
-    var statePath: String? = "mlserve-state.json"
+    var statePath: String? = "mlserve.state"
     var fsync = false
     var tokenFile = "mlserve.token"
     var adminPort: Int? = 7071

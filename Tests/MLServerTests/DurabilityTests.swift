@@ -85,12 +85,12 @@ final class DurabilityTests: XCTestCase {
         XCTAssertTrue(client.isClosedByPeer())
         XCTAssertEqual(node.waitForExit(), 0)
         XCTAssertTrue(node.remainingOutput().contains("drained"))
-        let state = try XCTUnwrap(try StateFile(path: directory.appendingPathComponent("state.json").path, fsync: false).read())
+        let state = try XCTUnwrap(try StateFile(path: directory.appendingPathComponent("mlserve.state").path, fsync: false).read())
         XCTAssertEqual(state.active?.version, "v2.0")
     }
 
     func testRestartRestoresSlotsFromTheStateFile() throws {
-        let path = directory.appendingPathComponent("state.json").path
+        let path = directory.appendingPathComponent("mlserve.state").path
         let stateFile = StateFile(path: path, fsync: true)
         let first = try ControlPlane.restore(stateFile: stateFile, defaultActive: "builtin:v2.0", defaultStandby: "builtin:v2.1").get()
         let control = ControlPlane(initial: first, loopCount: 1, stateFile: stateFile, token: nil)
@@ -103,7 +103,7 @@ final class DurabilityTests: XCTestCase {
     }
 
     func testCorruptStateFileRefusesToStartRatherThanServeSomethingElse() throws {
-        let path = directory.appendingPathComponent("state.json").path
+        let path = directory.appendingPathComponent("mlserve.state").path
         try Data("{not json".utf8).write(to: URL(fileURLWithPath: path))
         let result = ControlPlane.restore(stateFile: StateFile(path: path, fsync: false), defaultActive: "builtin:v2.0", defaultStandby: nil)
         guard case .failure(let error) = result else { return XCTFail("started on a corrupt state file") }
@@ -132,5 +132,45 @@ final class StateFileEncodingTests: XCTestCase {
         XCTAssertEqual(decoded, StateFile.record(of: pair))
         XCTAssertEqual(decoded.active?.artifact, model.artifact)
         XCTAssertNil(decoded.standby)
+    }
+}
+
+final class StateFileTornWriteTests: XCTestCase {
+    func testTornNewestRegionFallsBackToThePreviousRecord() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("torn-\(UUID().uuidString).state").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let v20 = BuiltinModels.model(version: "v2.0")!
+        let v21 = BuiltinModels.model(version: "v2.1")!
+        let writer = StateFile(path: path, fsync: false)
+        try writer.write(SlotPair(active: v20, standby: v21, generation: 7))
+        try writer.write(SlotPair(active: v21, standby: v20, generation: 8))
+        XCTAssertEqual(try StateFile(path: path, fsync: false).read()?.generation, 8)
+
+        // Tear the newest region (sequence 2 lives in region 0) as a kill mid-write would.
+        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: path))
+        try handle.seek(toOffset: 150)
+        handle.write(Data("GARBAGE".utf8))
+        try handle.close()
+        let restored = try XCTUnwrap(try StateFile(path: path, fsync: false).read())
+        XCTAssertEqual(restored.generation, 7)
+        XCTAssertEqual(restored.active?.version, "v2.0")
+
+        // The next write goes to the torn region, never over the surviving one.
+        let reopened = StateFile(path: path, fsync: false)
+        _ = try reopened.read()
+        try reopened.write(SlotPair(active: v20, standby: v21, generation: 9))
+        XCTAssertEqual(try StateFile(path: path, fsync: false).read()?.generation, 9)
+    }
+
+    func testFileCutShortKeepsTheOlderRegion() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("short-\(UUID().uuidString).state").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let v20 = BuiltinModels.model(version: "v2.0")!
+        let writer = StateFile(path: path, fsync: true)
+        try writer.write(SlotPair(active: v20, standby: nil, generation: 1))  // region 1
+        try writer.write(SlotPair(active: v20, standby: nil, generation: 2))  // region 0
+        try writer.write(SlotPair(active: v20, standby: nil, generation: 3))  // region 1
+        truncate(path, off_t(StateFile.regionSize + 100))
+        XCTAssertEqual(try StateFile(path: path, fsync: false).read()?.generation, 2)
     }
 }

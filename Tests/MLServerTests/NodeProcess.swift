@@ -19,7 +19,7 @@ final class NodeProcess {
         }
         process.executableURL = NodeProcess.executable
         process.arguments = ["--port", "0", "--admin-port", "off", "--loops", "2",
-                             "--state", directory.appendingPathComponent("state.json").path,
+                             "--state", directory.appendingPathComponent("mlserve.state").path,
                              "--token-file", directory.appendingPathComponent("token").path] + extra
         var environment = ProcessInfo.processInfo.environment
         environment["MLSERVE_TOKEN"] = token

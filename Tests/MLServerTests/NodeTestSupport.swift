@@ -18,7 +18,7 @@ final class TestNode {
          active: String = "builtin:v2.0", standby: String? = "builtin:v2.1", persist: Bool = false) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("mlserve-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let stateFile = persist ? StateFile(path: directory.appendingPathComponent("state.json").path, fsync: false) : nil
+        let stateFile = persist ? StateFile(path: directory.appendingPathComponent("mlserve.state").path, fsync: false) : nil
         let initial = try ControlPlane.restore(stateFile: stateFile, defaultActive: active, defaultStandby: standby).get()
         control = ControlPlane(initial: initial, loopCount: loops, stateFile: stateFile, token: TestNode.token)
         var config = ServerConfig()
