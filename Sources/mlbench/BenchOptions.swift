@@ -1,0 +1,93 @@
+import MLClient
+
+/// The flags `mlbench load` and `mlbench swap` share, named as redis-benchmark names them where
+/// it has a name (-c, -P, -d). Parsed with the shared `Arguments` scanner: a typo is an error.
+struct BenchOptions {
+    var connections = 50
+    var pipeline = 1
+    var durationSeconds = 5.0
+    var warmupSeconds = 1.0
+    var features = 32
+    var batch = 1
+    var seed: UInt64 = 1
+    /// nil: start a child `mlserve` from the same build directory.
+    var node: Endpoint?
+    /// Event loops for the child node (`mlserve --loops`); nil = its default (one per core).
+    var nodeLoops: Int?
+    var json = false
+    var allowDebug = false
+    var svgPath: String?
+    var check = false
+    // swap only
+    var swapEveryMillis = 100.0
+    var nearSwapMillis = 5.0
+    var tokenFile: String?
+
+    static let sharedUsage = """
+      -c N               connections, all driven by one epoll thread (default 50)
+      -P N               pipeline depth: N requests written at once, next N after all replies (default 1)
+      -d SECONDS         measured duration, after the warm-up (default 5)
+      --warmup SECONDS   warm-up whose requests are checked but not measured (default 1)
+      --features N       features per row (default 32, what the demo models take)
+      --batch N          rows per PredictBatch; 1 sends plain Predict (default 1)
+      --seed N           seed for the deterministic demo rows (default 1)
+      --node HOST:PORT   benchmark a running node; otherwise start a child
+                         `mlserve --port 0 --admin-port off --no-state` from this build directory
+      --node-loops N     --loops for the child node (default: its own, one per core)
+      --json             one JSON object on stdout instead of the table
+      --svg PATH         write an SVG plot of prediction latency over time (per-10 ms p99 and max)
+      --check            exit 1 if any correctness counter is non-zero (for CI)
+      --allow-debug      run even from a debug build (its numbers mislead)
+    """
+
+    init(_ raw: [String], swap: Bool) throws {
+        var args = Arguments(raw)
+        connections = try args.integer("-c", "--connections", default: connections, range: 1...10_000)
+        pipeline = try args.integer("-P", "--pipeline", default: pipeline, range: 1...4096)
+        durationSeconds = try args.double("-d", "--duration", default: durationSeconds, range: 0.1...86_400)
+        warmupSeconds = try args.double("--warmup", default: warmupSeconds, range: 0...3_600)
+        features = try args.integer("--features", default: features, range: 1...4096)
+        batch = try args.integer("--batch", default: batch, range: 1...4096)
+        seed = UInt64(try args.integer("--seed", default: Int(seed), range: 0...Int.max))
+        if let text = try args.value("--node") {
+            guard let endpoint = Endpoint(text) else { throw Arguments.Failure("--node must be HOST:PORT, got \(text)") }
+            node = endpoint
+        }
+        if let loops = try args.value("--node-loops") {
+            guard let value = Int(loops), (1...256).contains(value) else {
+                throw Arguments.Failure("--node-loops must be an integer in 1...256, got \(loops)")
+            }
+            nodeLoops = value
+        }
+        json = args.flag("--json")
+        allowDebug = args.flag("--allow-debug")
+        svgPath = try args.value("--svg")
+        check = args.flag("--check")
+        if swap {
+            swapEveryMillis = try args.double("--swap-every", default: swapEveryMillis, range: 1...3_600_000)
+            nearSwapMillis = try args.double("--near", default: nearSwapMillis, range: 0...60_000)
+            tokenFile = try args.value("--token-file")
+        }
+        try args.finish()
+        guard features * batch <= 4096 * 64 else {
+            throw Arguments.Failure("--features × --batch must stay under the node's 1 MiB frame limit")
+        }
+        if node != nil && nodeLoops != nil {
+            throw Arguments.Failure("--node-loops only applies to the child node (without --node)")
+        }
+    }
+
+    /// The command line that reproduces this run, for reports.
+    var commandSummary: String {
+        var parts = ["-c \(connections)", "-P \(pipeline)", "-d \(trim(durationSeconds))", "--warmup \(trim(warmupSeconds))"]
+        if batch != 1 { parts.append("--batch \(batch)") }
+        if features != 32 { parts.append("--features \(features)") }
+        if let nodeLoops { parts.append("--node-loops \(nodeLoops)") }
+        return parts.joined(separator: " ")
+    }
+}
+
+/// A number without a trailing ".0".
+func trim(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Glibc
+import MLClient
+import MLModel
+import MLWire
+
+/// The harness both scenarios share: find or start the node, learn its versions, open the load
+/// connections, run the load thread (and the swap controller), print progress, build the report.
+struct BenchRun {
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    /// A test hook, named so nobody sets it by accident: adds one fake linearizability violation
+    /// so that CI can verify `--check` fails on a non-zero counter.
+    static let fakeViolationVariable = "MLBENCH_TEST_FAKE_VIOLATION"
+
+    let options: BenchOptions
+    let swapping: Bool
+
+    func execute() throws -> BenchReport {
+        var notes: [String] = []
+        let child: ChildNode? = options.node == nil ? try ChildNode(loops: options.nodeLoops) : nil
+        defer { child?.stop() }
+        let endpoint = options.node ?? child!.endpoint
+
+        let info: InfoReply
+        do {
+            let probe = try NodeClient(endpoint)
+            try probe.hello(clientName: "mlbench-info")
+            info = try probe.info()
+        } catch { throw Failure(description: "cannot ask \(endpoint) for Info: \(error)") }
+        guard info.active.present else { throw Failure(description: "\(endpoint) has no active model") }
+        let versions = (info.active.version, info.standby.present ? info.standby.version : "")
+        if swapping && !info.standby.present { throw Failure(description: "\(endpoint) has an empty standby slot: nothing to swap to") }
+        if Int(info.active.featureCount) != options.features {
+            notes.append("the active model takes \(info.active.featureCount) features, requests carry \(options.features): expect INVALID_ARGUMENT")
+        }
+
+        var connections: [BenchConnection] = []
+        for i in 0..<options.connections {
+            let fd: Int32
+            do { fd = try BenchConnection.connect(to: endpoint, name: "mlbench-\(i)") } catch {
+                for c in connections { close(c.fd); c.deallocate() }
+                throw Failure(description: "connection \(i + 1) of \(options.connections): \(error)")
+            }
+            var data = DemoData(seed: options.seed &+ UInt64(i))
+            connections.append(BenchConnection(fd: fd, depth: options.pipeline, features: options.features, batch: options.batch, data: &data))
+        }
+
+        let every = UInt64(options.swapEveryMillis * 1_000_000)
+        let durationNanos = UInt64(options.durationSeconds * 1e9)
+        let signals = swapping ? SwapSignals(initialGeneration: info.generation) : nil
+        var controller: SwapController?
+        if let signals {
+            let client: NodeClient
+            do {
+                client = try NodeClient(endpoint)
+                try client.hello(role: .controller, token: try controllerToken(child: child), clientName: "mlbench-controller")
+            } catch { throw Failure(description: "controller connection to \(endpoint) refused: \(error)") }
+            controller = SwapController(client: client, signals: signals, initialGeneration: info.generation, versions: versions)
+        }
+        let table = GenerationTable(initialGeneration: info.generation,
+                                    capacity: swapping ? Int(durationNanos / max(every, 1)) + 64 : 1)
+        defer { table.deallocate() }
+        let checker = ResponseCheck(batch: options.batch, versions: versions)
+        defer { checker.deallocate() }
+        let timeline = options.svgPath == nil ? nil : LatencyTimeline(durationNanos: durationNanos)
+        let driver = LoadDriver(connections: connections, checker: checker, table: table, signals: signals,
+                                nearMargin: UInt64(options.nearSwapMillis * 1_000_000), timeline: timeline, nodePID: child?.pid)
+
+        let start = monotonicNanos()
+        let t0 = start + UInt64(options.warmupSeconds * 1e9)
+        let t1 = t0 + durationNanos
+        let loadThread = BenchThread(name: "mlbench-load") {
+            driver.run(measureStart: t0, measureEnd: t1)
+        }
+        let swapThread = controller.map { c in BenchThread(name: "mlbench-swap") { c.run(measureStart: t0, measureEnd: t1, every: every) } }
+        let progress = ProgressLine(enabled: isatty(2) == 1, label: "mlbench \(swapping ? "swap" : "load")")
+        progress.follow(driver: driver, start: start, t0: t0, t1: t1)
+        loadThread.join()
+        swapThread?.join()
+        progress.clear()
+
+        let outcome = driver.outcome
+        let measured = Double(t1 - t0) / 1e9
+        let expected: (UInt64) -> Int? = { generation in
+            controller.map { $0.activeByGeneration[generation] } ?? (generation == info.generation ? 0 : nil)
+        }
+        var correctness = BenchReport.Correctness(
+            failedRequests: outcome.failedRequests,
+            versionGenerationMismatches: table.mismatches(expected: expected),
+            generationRegressions: outcome.generationRegressions,
+            linearizabilityViolations: outcome.linearizabilityViolations,
+            failedSwaps: controller?.failedSwaps ?? 0)
+        if let fake = ProcessInfo.processInfo.environment[Self.fakeViolationVariable], fake == "1" {
+            correctness.linearizabilityViolations += 1
+            notes.append("\(Self.fakeViolationVariable)=1 added one fake linearizability violation (test hook)")
+        }
+        correctness.recount()
+        let answered = max(outcome.responsesBetweenCPUSnapshots, 1)
+        let cpu = BenchReport.CPU(mlbenchMicrosPerRequest: Double(outcome.cpuSelfMicros) / Double(answered),
+                                  nodeMicrosPerRequest: outcome.cpuNodeMicros.map { Double($0) / Double(answered) })
+        var swaps: BenchReport.Swaps?
+        if let controller {
+            let near = driver.nearSwaps.summary()
+            let away = driver.awayFromSwaps.summary()
+            swaps = BenchReport.Swaps(count: controller.events.count, everyMillis: options.swapEveryMillis, nearMillis: options.nearSwapMillis,
+                                      roundTrip: controller.roundTrip.summary(), nearSwaps: near, awayFromSwaps: away,
+                                      p99NearOverAway: away.p99 > 0 ? near.p99 / away.p99 : 0)
+        }
+        let nodeDescription = child.map { "child \($0.endpoint) (\($0.executable), \(options.nodeLoops.map { "\($0) loops" } ?? "default loops"))" }
+            ?? "\(endpoint) (--node)"
+        let report = BenchReport(
+            scenario: swapping ? "swap" : "load", build: BuildGuard.buildName, node: nodeDescription,
+            command: options.commandSummary + (swapping ? " --swap-every \(trim(options.swapEveryMillis))" : ""),
+            connections: options.connections, pipeline: options.pipeline, batch: options.batch, features: options.features,
+            durationSeconds: measured, warmupSeconds: options.warmupSeconds, requests: outcome.completedInWindow,
+            requestsPerSecond: Double(outcome.completedInWindow) / measured,
+            predictionsPerSecond: Double(outcome.completedInWindow * options.batch) / measured,
+            latency: driver.histogram.summary(), cpu: cpu, swaps: swaps, correctness: correctness,
+            firstFailure: outcome.firstFailure ?? controller?.firstFailure, notes: notes)
+        if let path = options.svgPath, let timeline {
+            try writeSVG(path: path, report: report, timeline: timeline, t0: t0, events: controller?.events ?? [])
+        }
+        return report
+    }
+
+    /// The controller token: the child's, else $MLSERVE_TOKEN, else --token-file.
+    private func controllerToken(child: ChildNode?) throws -> String {
+        if let child { return child.token }
+        if let token = ProcessInfo.processInfo.environment["MLSERVE_TOKEN"], !token.isEmpty { return token }
+        if let file = options.tokenFile, let data = FileManager.default.contents(atPath: file) {
+            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        throw Failure(description: "a swap needs the node's controller token: set $MLSERVE_TOKEN or pass --token-file PATH")
+    }
+
+    private func writeSVG(path: String, report: BenchReport, timeline: LatencyTimeline, t0: UInt64, events: [SwapController.Event]) throws {
+        let windowMillis = Double(timeline.windowNanos) / 1e6
+        var subtitle = "\(report.command) · \(grouped(report.predictionsPerSecond)) predictions/s · p99 \(ms(report.latency.p99)) ms"
+        if let swaps = report.swaps { subtitle += " · \(swaps.count) swaps, round trip p99 \(ms(swaps.roundTrip.p99)) ms" }
+        let plot = SVGPlot(title: "mlbench \(report.scenario): prediction latency over time", subtitle: subtitle,
+                           points: timeline.points(), swapTimes: events.map { Double($0.ackAt &- t0) / 1e9 },
+                           durationSeconds: report.durationSeconds, windowMillis: windowMillis)
+        do { try plot.render().write(toFile: path, atomically: true, encoding: .utf8) } catch {
+            throw Failure(description: "cannot write \(path): \(error)")
+        }
+    }
+}
