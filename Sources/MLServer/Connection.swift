@@ -32,6 +32,8 @@ final class Connection {
     /// The stream can no longer be trusted (or the peer is gone): flush, then close.
     var closeAfterFlush = false
     var peerClosed = false
+    /// Became a controller: stop decoding here; the loop hands it to the control loop.
+    var migrating = false
     /// The epoll events currently registered for this fd.
     var registeredEvents: UInt32 = 0
 
@@ -56,7 +58,7 @@ final class Connection {
     var pendingOutput: Int { outputEnd - outputSent }
 
     /// Whether the loop should stop decoding requests from this connection for now.
-    var paused: Bool { awaitingControl || closeAfterFlush || pendingOutput > Connection.outputHighWater }
+    var paused: Bool { awaitingControl || closeAfterFlush || migrating || pendingOutput > Connection.outputHighWater }
 
     /// Room to read into: moves unconsumed bytes to the front when that frees space.
     func readSpace() -> (UnsafeMutableRawPointer, Int) {

@@ -15,9 +15,9 @@ public final class ControlPlane: Sendable {
     private let drainingFlag = Atomic<Bool>(false)
     public let serverName: String
 
-    public init(initial: SlotPair, loopCount: Int, stateFile: StateFile?, token: String?, serverName: String = "mlserve") {
+    public init(initial: SlotPair, stateFile: StateFile?, token: String?, serverName: String = "mlserve") {
         slots = ModelSlots(initial)
-        registry = MetricsRegistry(loopCount: loopCount)
+        registry = MetricsRegistry()
         self.stateFile = stateFile
         self.token = token.map { Array($0.utf8) }
         self.serverName = serverName

@@ -26,6 +26,8 @@ final class EventLoop: @unchecked Sendable {
     let config: ServerConfig
     let control: ControlPlane
     let shared: LoopShared
+    /// The loop without a listener that serves controller connections.
+    let isControlLoop: Bool
     private let epollFD: Int32
     private let wakeFD: Int32
     private var listenFD: Int32
@@ -46,8 +48,15 @@ final class EventLoop: @unchecked Sendable {
     let featureScratch: UnsafeMutablePointer<Float>
     let scoreScratch: UnsafeMutablePointer<Float>
 
+    /// Where controller connections move after their HELLO: a loop with no listener that is
+    /// idle almost always, so the scheduler runs it the moment a swap arrives instead of queueing
+    /// it behind a busy data loop. nil on the control loop itself. Set before the threads start.
+    var controlLoop: EventLoop?
+
     // Cross-thread: filled by the load thread, drained by this loop after a wake-up.
     private let completions = Locked<[Completion]>([])
+    // Cross-thread: controller connections handed over by the data loops.
+    private let arrivals = Locked<[Connection]>([])
     private let stopRequested = Atomic<Bool>(false)
 
     init(index: Int, config: ServerConfig, control: ControlPlane, shared: LoopShared, listenFD: Int32) throws {
@@ -56,6 +65,7 @@ final class EventLoop: @unchecked Sendable {
         self.control = control
         self.shared = shared
         self.listenFD = listenFD
+        isControlLoop = listenFD < 0
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epollFD >= 0 else { throw SocketError("epoll_create1") }
         wakeFD = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
@@ -68,7 +78,7 @@ final class EventLoop: @unchecked Sendable {
         activeBlock = pair.active.flatMap { control.registry.block(version: $0.version, loop: index) }
         activeKernel = pair.active?.kernel
         activeCounters = activeBlock?.cells
-        register(listenFD, events: EPOLLIN.rawValue)
+        if listenFD >= 0 { register(listenFD, events: EPOLLIN.rawValue) }
         register(wakeFD, events: EPOLLIN.rawValue)
     }
 
@@ -93,6 +103,12 @@ final class EventLoop: @unchecked Sendable {
         wake()
     }
 
+    /// Takes over a connection from another loop. Any thread.
+    func adopt(_ connection: Connection) {
+        arrivals.withLock { $0.append(connection) }
+        wake()
+    }
+
     private func wake() {
         var one: UInt64 = 1
         _ = Glibc.write(wakeFD, &one, 8)
@@ -101,6 +117,11 @@ final class EventLoop: @unchecked Sendable {
     // MARK: The loop
 
     func run() {
+        if isControlLoop {
+            // Swaps must not wait out a busy data loop's time slice: ask for a short one, so the
+            // scheduler runs this thread as soon as a controller's request wakes it.
+            _ = cepoll_request_short_slice(100_000)
+        }
         let capacity = 256
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         defer { events.deallocate() }
@@ -117,6 +138,7 @@ final class EventLoop: @unchecked Sendable {
                 } else if fd == wakeFD {
                     var value: UInt64 = 0
                     _ = Glibc.read(wakeFD, &value, 8)
+                    drainArrivals()
                     drainCompletions()
                 } else if let connection = connection(fd) {
                     if flags & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
@@ -207,6 +229,34 @@ final class EventLoop: @unchecked Sendable {
         shared.connectionCount.wrappingSubtract(1, ordering: .relaxed)
     }
 
+    /// Hands a freshly authenticated controller connection to the control loop, buffers and all,
+    /// with the frames after its HELLO still unread so they keep their order.
+    private func handOff(_ connection: Connection, to target: EventLoop) {
+        epoll_ctl(epollFD, EPOLL_CTL_DEL, connection.fd, nil)
+        connections[Int(connection.fd)] = nil
+        openConnections -= 1
+        connection.migrating = false
+        connection.registeredEvents = 0
+        target.adopt(connection)
+    }
+
+    private func drainArrivals() {
+        let arrived = arrivals.withLock { list -> [Connection] in
+            let taken = list
+            list.removeAll()
+            return taken
+        }
+        for connection in arrived {
+            while connections.count <= Int(connection.fd) { connections.append(nil) }
+            connections[Int(connection.fd)] = connection
+            openConnections += 1
+            register(connection.fd, events: 0)
+            refreshSlots()
+            process(connection, receivedAt: Clock.monotonicNanos())
+            finishIO(connection)
+        }
+    }
+
     // MARK: I/O events
 
     private func readable(_ connection: Connection) {
@@ -252,6 +302,9 @@ final class EventLoop: @unchecked Sendable {
     /// Flush, then either close (when asked and drained) or update the epoll interest.
     private func finishIO(_ connection: Connection) {
         guard connection.flush() else { close(connection); return }
+        if connection.migrating, let target = controlLoop {
+            return handOff(connection, to: target)
+        }
         if connection.closeAfterFlush && connection.pendingOutput == 0 && !connection.awaitingControl {
             close(connection)
             return

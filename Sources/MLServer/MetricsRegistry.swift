@@ -8,23 +8,19 @@ final class MetricsRegistry: @unchecked Sendable {
     private struct Entry {
         let version: String
         let referenceBins: [Float]
-        var blocks: [CounterBlock?]
+        /// By loop index; a loop gets its block the first time it needs one.
+        var blocks: [Int: CounterBlock]
     }
 
     private let lock = Lock()
     private var entries: [Entry] = []  // protected by lock
-    private let loopCount: Int
-
-    init(loopCount: Int) {
-        self.loopCount = loopCount
-    }
+    init() {}
 
     /// Makes `model`'s version known so that feedback and metrics can name it.
     func register(_ model: Model) {
         lock.withLock {
             guard !entries.contains(where: { $0.version == model.version }) else { return }
-            entries.append(Entry(version: model.version, referenceBins: model.referenceBins,
-                                 blocks: Array(repeating: nil, count: loopCount)))
+            entries.append(Entry(version: model.version, referenceBins: model.referenceBins, blocks: [:]))
         }
     }
 
@@ -46,7 +42,7 @@ final class MetricsRegistry: @unchecked Sendable {
                 var total = VersionMetrics(version: entry.version, referenceBins: entry.referenceBins)
                 var latency = [UInt64](repeating: 0, count: LatencyBuckets.count)
                 var scores = [UInt64](repeating: 0, count: ScoreBins.count)
-                for case let block? in entry.blocks {
+                for block in entry.blocks.values {
                     block.cells.accumulate(into: &total, latency: &latency, scores: &scores)
                 }
                 total.latencyBuckets = latency.indices.compactMap { i in

@@ -207,6 +207,7 @@ extension EventLoop {
         }
         connection.greeted = true
         connection.role = hello.role
+        if hello.role == .controller && controlLoop != nil { connection.migrating = true }
         connection.append(HelloReply(version: min(hello.maxVersion, supported.upperBound), role: hello.role,
                                      maxPayload: UInt32(config.maxPayload), serverName: control.serverName),
                           requestID: requestID)

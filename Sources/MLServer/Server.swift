@@ -33,6 +33,10 @@ public final class Server: @unchecked Sendable {
         for (index, fd) in listeners.enumerated() {
             loops.append(try EventLoop(index: index, config: config, control: control, shared: shared, listenFD: fd))
         }
+        // One more loop, without a listener, for controller connections (see `controlLoop`).
+        let controlLoop = try EventLoop(index: listeners.count, config: config, control: control, shared: shared, listenFD: -1)
+        for loop in loops { loop.controlLoop = controlLoop }
+        loops.append(controlLoop)
         for loop in loops {
             threads.append(try Thread.start(name: "mlserve-loop-\(loop.index)") { loop.run() })
         }

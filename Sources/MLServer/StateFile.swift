@@ -34,8 +34,11 @@ public final class StateFile: @unchecked Sendable {
     public let fsync: Bool
     private let lock = Lock()
     private var fd: Int32 = -1  // protected by lock
+    private var mapping: UnsafeMutableRawPointer?  // protected by lock
     /// Sequence of the newest valid region; the next write goes to the other one.
     private var sequence: UInt64 = 0  // protected by lock
+    /// Per region, how many bytes this process last wrote there (initially all of it).
+    private var lengthWritten = [regionSize, regionSize]  // protected by lock
 
     public init(path: String, fsync: Bool) {
         self.path = path
@@ -43,7 +46,20 @@ public final class StateFile: @unchecked Sendable {
     }
 
     deinit {
+        if let mapping { munmap(mapping, 2 * StateFile.regionSize) }
         if fd >= 0 { Glibc.close(fd) }
+    }
+
+    /// Sizes the file to both regions and maps it shared. Caller holds the lock.
+    private func mapFile() throws {
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw SocketError("stat state file \(path)") }
+        if status.st_size < 2 * StateFile.regionSize {
+            guard ftruncate(fd, off_t(2 * StateFile.regionSize)) == 0 else { throw SocketError("size state file \(path)") }
+        }
+        let address = mmap(nil, 2 * StateFile.regionSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+        guard let address, address != MAP_FAILED else { throw SocketError("map state file \(path)") }
+        mapping = address
     }
 
     public static func record(of pair: SlotPair) -> Record {
@@ -84,30 +100,44 @@ public final class StateFile: @unchecked Sendable {
                 fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
                 guard fd >= 0 else { throw SocketError("open state file \(path)") }
                 if sequence == 0 { sequence = (try? StateFile.newestRegion(StateFile.contents(of: fd), path: path))?.sequence ?? 0 }
+                try mapFile()
             }
             let next = sequence + 1
-            let region = StateFile.region(sequence: next, json: json)
-            guard region.count == StateFile.regionSize else {
+            let index = Int(next % 2)
+            // Blank only what an earlier, longer record left in this region; the first write of
+            // each region in a process blanks all of it.
+            let region = StateFile.region(sequence: next, json: json, padTo: lengthWritten[index])
+            guard !region.isEmpty else {
                 throw SlotError(.invalidArgument, "slot state of \(json.count) bytes does not fit the state file's region")
             }
-            let offset = off_t(Int(next % 2) * StateFile.regionSize)
-            let written = region.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, offset) }
-            guard written == region.count else { throw SocketError("write state file \(path)") }
-            if fsync { fdatasync(fd) }
+            // A store into the shared mapping is a store into the page cache: it survives the
+            // process being killed, and unlike write() it does not journal an mtime update each time.
+            region.withUnsafeBytes { (mapping! + index * StateFile.regionSize).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            if fsync { msync(mapping!, 2 * StateFile.regionSize, MS_SYNC) }
+            lengthWritten[index] = StateFile.usedLength(of: region)
             sequence = next
         }
     }
 
-    /// One region: header line, JSON, newline, spaces up to `regionSize` (empty if it won't fit).
-    static func region(sequence: UInt64, json: [UInt8]) -> [UInt8] {
+    /// One region: header line, JSON, newline, then spaces up to `padTo` bytes (empty if it
+    /// won't fit the region).
+    static func region(sequence: UInt64, json: [UInt8], padTo: Int) -> [UInt8] {
         let digest = SHA256.hash(json).hex
         let header = "\(magic) seq=\(sequence) len=\(json.count) sha256=\(digest)\n"
         var bytes = Array(header.utf8) + json
         bytes.append(UInt8(ascii: "\n"))
         guard bytes.count < regionSize else { return [] }
-        bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: regionSize - 1 - bytes.count))
-        bytes.append(UInt8(ascii: "\n"))
+        if bytes.count < padTo {
+            bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: min(padTo, regionSize) - bytes.count))
+        }
         return bytes
+    }
+
+    /// Bytes up to and including the record's newline (the rest of a region is padding).
+    static func usedLength(of region: [UInt8]) -> Int {
+        guard let header = region.firstIndex(of: UInt8(ascii: "\n")),
+              let end = region[(header + 1)...].firstIndex(of: UInt8(ascii: "\n")) else { return region.count }
+        return end + 1
     }
 
     /// The persisted record, nil when there is no file yet (or it is empty). A file with no valid

@@ -1,3 +1,4 @@
+import Glibc
 import MLClient
 
 /// The flags `mlbench load` and `mlbench swap` share, named as redis-benchmark names them where
@@ -13,7 +14,12 @@ struct BenchOptions {
     /// nil: start a child `mlserve` from the same build directory.
     var node: Endpoint?
     /// Event loops for the child node (`mlserve --loops`); nil = its default (one per core).
-    var nodeLoops: Int?
+    /// The child's event loops. Default: one per core minus the one this harness's load thread
+    /// needs — on a box shared by client and node, a third busy thread only adds preemption.
+    var nodeLoops = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) - 1)
+    var nodeLoopsGiven = false
+    /// Give the child a state file, so each swap is persisted before it is acknowledged.
+    var durable = false
     var json = false
     var allowDebug = false
     var svgPath: String?
@@ -33,7 +39,9 @@ struct BenchOptions {
       --seed N           seed for the deterministic demo rows (default 1)
       --node HOST:PORT   benchmark a running node; otherwise start a child
                          `mlserve --port 0 --admin-port off --no-state` from this build directory
-      --node-loops N     --loops for the child node (default: its own, one per core)
+      --node-loops N     --loops for the child node (default: cores - 1, leaving one core to
+                         this harness; plus the node's own idle control loop)
+      --durable          give the child a state file: every swap is persisted before its ack
       --json             one JSON object on stdout instead of the table
       --svg PATH         write an SVG plot of prediction latency over time (per-10 ms p99 and max)
       --check            exit 1 if any correctness counter is non-zero (for CI)
@@ -58,7 +66,9 @@ struct BenchOptions {
                 throw Arguments.Failure("--node-loops must be an integer in 1...256, got \(loops)")
             }
             nodeLoops = value
+            nodeLoopsGiven = true
         }
+        durable = args.flag("--durable")
         json = args.flag("--json")
         allowDebug = args.flag("--allow-debug")
         svgPath = try args.value("--svg")
@@ -72,8 +82,8 @@ struct BenchOptions {
         guard features * batch <= 4096 * 64 else {
             throw Arguments.Failure("--features × --batch must stay under the node's 1 MiB frame limit")
         }
-        if node != nil && nodeLoops != nil {
-            throw Arguments.Failure("--node-loops only applies to the child node (without --node)")
+        if node != nil && (nodeLoopsGiven || durable) {
+            throw Arguments.Failure("--node-loops and --durable only apply to the child node (without --node)")
         }
     }
 
@@ -82,7 +92,8 @@ struct BenchOptions {
         var parts = ["-c \(connections)", "-P \(pipeline)", "-d \(trim(durationSeconds))", "--warmup \(trim(warmupSeconds))"]
         if batch != 1 { parts.append("--batch \(batch)") }
         if features != 32 { parts.append("--features \(features)") }
-        if let nodeLoops { parts.append("--node-loops \(nodeLoops)") }
+        if nodeLoopsGiven { parts.append("--node-loops \(nodeLoops)") }
+        if durable { parts.append("--durable") }
         return parts.joined(separator: " ")
     }
 }

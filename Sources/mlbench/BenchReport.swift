@@ -15,6 +15,7 @@ struct BenchReport: Codable {
         var nearMillis: Double
         /// Controller-side round trip: Swap written → SwapReply read.
         var roundTrip: LatencySummary
+        var inNode: LatencySummary
         /// Predictions whose [sent, received] overlaps [planned send − near, written + near] of a swap.
         var nearSwaps: LatencySummary
         var awayFromSwaps: LatencySummary
@@ -77,6 +78,7 @@ struct BenchReport: Codable {
         if let swaps {
             row("swaps", "\(swaps.count), every \(trim(swaps.everyMillis)) ms, fenced, alternating")
             row("swap round trip ms", "p50 \(ms(swaps.roundTrip.p50))  p99 \(ms(swaps.roundTrip.p99))  max \(ms(swaps.roundTrip.max))")
+            row("swap inside node ms", "p50 \(ms(swaps.inNode.p50))  p99 \(ms(swaps.inNode.p99))  max \(ms(swaps.inNode.max))")
             row("latency near swaps ms", percentiles(swaps.nearSwaps) + "  (±\(trim(swaps.nearMillis)) ms, \(grouped(Double(swaps.nearSwaps.count))) req)")
             row("latency away ms", percentiles(swaps.awayFromSwaps) + "  (\(grouped(Double(swaps.awayFromSwaps.count))) req)")
             row("p99 near / away", String(format: "%.3f", swaps.p99NearOverAway))

@@ -18,7 +18,7 @@ struct BenchRun {
 
     func execute() throws -> BenchReport {
         var notes: [String] = []
-        let child: ChildNode? = options.node == nil ? try ChildNode(loops: options.nodeLoops) : nil
+        let child: ChildNode? = options.node == nil ? try ChildNode(loops: options.nodeLoops, durableState: options.durable) : nil
         defer { child?.stop() }
         let endpoint = options.node ?? child!.endpoint
 
@@ -104,10 +104,10 @@ struct BenchRun {
             let near = driver.nearSwaps.summary()
             let away = driver.awayFromSwaps.summary()
             swaps = BenchReport.Swaps(count: controller.events.count, everyMillis: options.swapEveryMillis, nearMillis: options.nearSwapMillis,
-                                      roundTrip: controller.roundTrip.summary(), nearSwaps: near, awayFromSwaps: away,
+                                      roundTrip: controller.roundTrip.summary(), inNode: controller.inNode.summary(), nearSwaps: near, awayFromSwaps: away,
                                       p99NearOverAway: away.p99 > 0 ? near.p99 / away.p99 : 0)
         }
-        let nodeDescription = child.map { "child \($0.endpoint) (\($0.executable), \(options.nodeLoops.map { "\($0) loops" } ?? "default loops"))" }
+        let nodeDescription = child.map { "child \($0.endpoint) (\($0.executable), \(options.nodeLoops) loops\(options.durable ? ", durable state" : ""))" }
             ?? "\(endpoint) (--node)"
         let report = BenchReport(
             scenario: swapping ? "swap" : "load", build: BuildGuard.buildName, node: nodeDescription,

@@ -3,7 +3,8 @@ import Glibc
 import MLClient
 
 /// A child `mlserve` started from the same build directory as this mlbench, on an ephemeral port,
-/// with no admin HTTP, no state file and a generated controller token in $MLSERVE_TOKEN.
+/// with no admin HTTP, a generated controller token in $MLSERVE_TOKEN, and a state file only when
+/// asked (`--durable`).
 final class ChildNode {
     let process: Process
     let endpoint: Endpoint
@@ -22,7 +23,9 @@ final class ChildNode {
         return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("mlserve").path
     }
 
-    init(loops: Int?) throws {
+    /// With `durableState`, the child persists its slots to a state file in a temporary directory
+    /// before acknowledging each swap, as a production node does; otherwise it keeps them in memory.
+    init(loops: Int, durableState: Bool) throws {
         executable = ChildNode.siblingExecutable()
         guard access(executable, X_OK) == 0 else {
             throw Failure(description: "no mlserve beside mlbench at \(executable); build the package first or pass --node HOST:PORT")
@@ -30,8 +33,15 @@ final class ChildNode {
         token = ChildNode.randomToken()
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        var arguments = ["--port", "0", "--admin-port", "off", "--no-state"]
-        if let loops { arguments += ["--loops", String(loops)] }
+        var arguments = ["--port", "0", "--admin-port", "off", "--loops", String(loops)]
+        if durableState {
+            let directory = NSTemporaryDirectory() + "mlbench-\(getpid())"
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            stateDirectory = directory
+            arguments += ["--state", directory + "/mlserve.state", "--token-file", directory + "/mlserve.token"]
+        } else {
+            arguments += ["--no-state"]
+        }
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["MLSERVE_TOKEN"] = token
@@ -53,6 +63,7 @@ final class ChildNode {
     }
 
     private var retainedPipe: Pipe?
+    private var stateDirectory: String?
 
     var pid: Int32 { process.processIdentifier }
 
@@ -64,6 +75,7 @@ final class ChildNode {
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning { kill(pid, SIGKILL) }
         process.waitUntilExit()
+        if let stateDirectory { try? FileManager.default.removeItem(atPath: stateDirectory) }
     }
 
     private static func randomToken() -> String {

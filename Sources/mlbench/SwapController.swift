@@ -1,3 +1,4 @@
+import CEpoll
 import MLClient
 import MLWire
 
@@ -18,6 +19,8 @@ final class SwapController: @unchecked Sendable {
     let signals: SwapSignals
     let versions: (String, String)
     let roundTrip = LatencyHistogram()
+    /// The node's own time per swap (fence check to durable acknowledgement), from each reply.
+    let inNode = LatencyHistogram()
     private(set) var events: [Event] = []
     /// Generation → index into `versions` of the version the node said it made active.
     private(set) var activeByGeneration: [UInt64: Int] = [:]
@@ -32,9 +35,15 @@ final class SwapController: @unchecked Sendable {
         activeByGeneration[initialGeneration] = 0
     }
 
-    deinit { roundTrip.deallocate() }
+    deinit {
+        roundTrip.deallocate()
+        inNode.deallocate()
+    }
 
     func run(measureStart t0: UInt64, measureEnd t1: UInt64, every: UInt64) {
+        // Like the node's control loop: a short slice, so a swap due is sent when it is due,
+        // not after the load thread's time slice; the round trip then measures the node.
+        _ = cepoll_request_short_slice(100_000)
         var believedActive = versions.0
         var planned = t0 + every
         events.reserveCapacity(Int((t1 - t0) / every) + 1)
@@ -50,6 +59,7 @@ final class SwapController: @unchecked Sendable {
                 let outcome = try client.swap(expectedActive: believedActive)
                 let ackAt = monotonicNanos()
                 roundTrip.record(nanos: ackAt - sentAt)
+                inNode.record(nanos: outcome.swapNanos)
                 activeByGeneration[outcome.generation] = index(of: outcome.activeVersion)
                 signals.ackedGeneration.store(outcome.generation, ordering: .releasing)
                 believedActive = outcome.activeVersion

@@ -105,7 +105,7 @@ func runNode() {
     case .success(let pair): initial = pair
     case .failure(let error): fail("cannot start: \(error.message)", code: 1)
     }
-    let control = ControlPlane(initial: initial, loopCount: options.config.loops, stateFile: stateFile,
+    let control = ControlPlane(initial: initial, stateFile: stateFile,
                                token: token.token, serverName: options.name)
     do { try stateFile?.write(initial) } catch { fail("cannot write state file: \(error)", code: 1) }
 

@@ -15,7 +15,7 @@ final class InProcessNode {
 
     init(active: String = "builtin:v2.0", standby: String? = "builtin:v2.1", port: UInt16 = 0) throws {
         let initial = try ControlPlane.restore(stateFile: nil, defaultActive: active, defaultStandby: standby).get()
-        control = ControlPlane(initial: initial, loopCount: 1, stateFile: nil, token: InProcessNode.token)
+        control = ControlPlane(initial: initial, stateFile: nil, token: InProcessNode.token)
         var config = ServerConfig()
         config.port = port
         config.loops = 1

@@ -64,7 +64,7 @@ final class ControlAuthTests: XCTestCase {
         XCTAssertTrue(node.control.checkToken(TestNode.token))
         XCTAssertFalse(node.control.checkToken(TestNode.token + "x"))
         XCTAssertFalse(node.control.checkToken(""))
-        let tokenless = ControlPlane(initial: node.control.slots.current(), loopCount: 1, stateFile: nil, token: nil)
+        let tokenless = ControlPlane(initial: node.control.slots.current(), stateFile: nil, token: nil)
         XCTAssertFalse(tokenless.checkToken(""))
         XCTAssertFalse(tokenless.hasToken)
     }

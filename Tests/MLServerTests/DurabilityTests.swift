@@ -93,7 +93,7 @@ final class DurabilityTests: XCTestCase {
         let path = directory.appendingPathComponent("mlserve.state").path
         let stateFile = StateFile(path: path, fsync: true)
         let first = try ControlPlane.restore(stateFile: stateFile, defaultActive: "builtin:v2.0", defaultStandby: "builtin:v2.1").get()
-        let control = ControlPlane(initial: first, loopCount: 1, stateFile: stateFile, token: nil)
+        let control = ControlPlane(initial: first, stateFile: stateFile, token: nil)
         _ = try control.loadStandby(artifact: "builtin:mlp-v1", expectedChecksum: .zero).get()
         _ = try control.swap(expectedActive: "v2.0").get()
         let restored = try ControlPlane.restore(stateFile: stateFile, defaultActive: "builtin:v2.0", defaultStandby: nil).get()

@@ -20,7 +20,7 @@ final class TestNode {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let stateFile = persist ? StateFile(path: directory.appendingPathComponent("mlserve.state").path, fsync: false) : nil
         let initial = try ControlPlane.restore(stateFile: stateFile, defaultActive: active, defaultStandby: standby).get()
-        control = ControlPlane(initial: initial, loopCount: loops, stateFile: stateFile, token: TestNode.token)
+        control = ControlPlane(initial: initial, stateFile: stateFile, token: TestNode.token)
         var config = ServerConfig()
         config.port = 0
         config.loops = loops

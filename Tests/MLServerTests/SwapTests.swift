@@ -87,6 +87,33 @@ final class SwapTests: XCTestCase {
         XCTAssertEqual(try controller.info().generation, UInt64(1 + swaps))
     }
 
+    /// A controller's HELLO moves its connection to the control loop; requests pipelined behind
+    /// the HELLO in the same write must move with it and keep their order.
+    func testControllerRequestsPipelinedBehindHelloKeepTheirOrder() throws {
+        let client = try node.client(role: nil)
+        let replies = try client.pipeline([
+            .hello(Hello(role: .controller, token: TestNode.token)),
+            .swap(SwapRequest(expectedActive: "v2.0")),
+            .info,
+            .rollback(RollbackRequest(expectedActive: "v2.1")),
+            .predict(Predict(features: demoRows(1)[0].features)),
+            .swap(SwapRequest(expectedActive: "v2.1")),
+        ])
+        guard case .helloReply = replies[0], case .swapReply(let swap) = replies[1], case .infoReply(let info) = replies[2],
+              case .rollbackReply(let rollback) = replies[3], case .predictResult(let result) = replies[4],
+              case .error(let status, _) = replies[5] else {
+            return XCTFail("\(replies)")
+        }
+        XCTAssertEqual(swap.outcome.generation, 2)
+        XCTAssertEqual(info.active.version, "v2.1")
+        XCTAssertEqual(rollback.outcome.activeVersion, "v2.0")
+        XCTAssertEqual(result.version, "v2.0")
+        XCTAssertEqual(result.generation, 3)
+        XCTAssertEqual(status, .failedPrecondition)
+        // And the moved connection keeps working for later calls.
+        XCTAssertEqual(try client.swap(expectedActive: "v2.0").generation, 4)
+    }
+
     func testSwapWithWrongExpectedVersionIsRefusedAndChangesNothing() throws {
         let controller = try node.controller()
         let before = try controller.info()

@@ -14,4 +14,9 @@ int accept4(int sockfd, struct sockaddr *addr, socklen_t *addrlen, int flags);
 // Names threads so perf and gdb show which loop is which.
 int pthread_setname_np(pthread_t thread, const char *name);
 
+/// Asks the scheduler for a short time slice for the calling thread (EEVDF, Linux 6.6+:
+/// sched_attr.sched_runtime of a SCHED_OTHER thread). A thread with a short slice gets an early
+/// virtual deadline when it wakes, so it runs promptly instead of waiting out a busy thread's
+/// slice. Returns 0 on success, -1 with errno where the kernel does not support it.
+int cepoll_request_short_slice(unsigned long long nanoseconds);
 #endif
