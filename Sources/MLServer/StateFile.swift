@@ -74,23 +74,10 @@ public final class StateFile: @unchecked Sendable {
     public static func encode(_ pair: SlotPair) -> [UInt8] {
         func slot(_ model: Model?) -> String {
             guard let model else { return "null" }
-            return "{\"artifact\":\(jsonString(model.artifact)),\"checksum\":\"\(model.checksum.hex)\",\"version\":\(jsonString(model.version))}"
+            return "{\"artifact\":\(AdminJSON.quoted(model.artifact)),\"checksum\":\"\(model.checksum.hex)\",\"version\":\(AdminJSON.quoted(model.version))}"
         }
         let text = "{\"active\":\(slot(pair.active)),\"format\":1,\"generation\":\(pair.generation),\"standby\":\(slot(pair.standby))}"
         return Array(text.utf8)
-    }
-
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     public func write(_ pair: SlotPair) throws {

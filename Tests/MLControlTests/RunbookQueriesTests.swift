@@ -5,9 +5,12 @@ import XCTest
 /// current time (these queries read SQLite's clock, as they would at the sqlite3 prompt).
 final class RunbookQueriesTests: XCTestCase {
     private var store: ControlStore!
-    private let now = Date()
+    /// Set in setUp: XCTest builds every test-case object when the run starts, so a property
+    /// initialiser would be seconds stale by the time a test reads SQLite's clock.
+    private var now = Date()
 
     override func setUpWithError() throws {
+        now = Date()
         store = try ControlStore(path: try temporaryDatabasePath(self))
         func add(_ minutesAgo: Double, _ f1: Double, model: String = "fraud", version: String = "v1") throws {
             try store.insertMetrics(MetricsRow(timestamp: now.addingTimeInterval(-minutesAgo * 60), modelName: model,
