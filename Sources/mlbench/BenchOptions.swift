@@ -30,7 +30,7 @@ struct BenchOptions {
     var tokenFile: String?
 
     static let sharedUsage = """
-      -c N               connections, all driven by one epoll thread (default 50)
+      -c N               connections, all driven by one epoll thread (default 50; swap -c 0 = idle node)
       -P N               pipeline depth: N requests written at once, next N after all replies (default 1)
       -d SECONDS         measured duration, after the warm-up (default 5)
       --warmup SECONDS   warm-up whose requests are checked but not measured (default 1)
@@ -50,7 +50,7 @@ struct BenchOptions {
 
     init(_ raw: [String], swap: Bool) throws {
         var args = Arguments(raw)
-        connections = try args.integer("-c", "--connections", default: connections, range: 1...10_000)
+        connections = try args.integer("-c", "--connections", default: connections, range: 0...10_000)
         pipeline = try args.integer("-P", "--pipeline", default: pipeline, range: 1...4096)
         durationSeconds = try args.double("-d", "--duration", default: durationSeconds, range: 0.1...86_400)
         warmupSeconds = try args.double("--warmup", default: warmupSeconds, range: 0...3_600)

@@ -18,6 +18,8 @@ struct BenchRun {
 
     func execute() throws -> BenchReport {
         var notes: [String] = []
+        // `swap -c 0` measures swaps on an idle node; a load with no connections measures nothing.
+        if options.connections == 0 && !swapping { throw Failure(description: "load needs at least one connection (-c 1 or more)") }
         let child: ChildNode? = options.node == nil ? try ChildNode(loops: options.nodeLoops, durableState: options.durable) : nil
         defer { child?.stop() }
         let endpoint = options.node ?? child!.endpoint
