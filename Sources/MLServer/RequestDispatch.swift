@@ -95,23 +95,36 @@ extension EventLoop {
 
     // MARK: Hot path
 
+    /// The active model and its counters for a decoded request, with its features copied to
+    /// scratch (refusing NaN and infinities); nil once the refusal is answered. The layout was
+    /// checked first, as PROTOCOL.md §9 orders it, then the node's state.
     @inline(__always)
-    private func predict(_ connection: Connection, payload: UnsafeRawBufferPointer, requestID: UInt32, receivedAt: UInt64) throws(WireError) {
+    private func prepare(_ view: PredictView, _ connection: Connection, requestID: UInt32) throws(WireError) -> (ModelKernel, CounterCells)? {
         guard let model = activeKernel, let block = activeCounters else {
-            return reject(connection, .unavailable, "no active model", requestID: requestID)
+            reject(connection, .unavailable, "no active model", requestID: requestID)
+            return nil
         }
-        let view = try PredictView(payload: payload)
         guard view.featureCount == model.featureCount else {
             block.add(CounterCells.errors)
-            return reject(connection, .invalidArgument,
-                          "model \(pair.active?.version ?? "?") takes \(model.featureCount) features, request has \(view.featureCount)", requestID: requestID)
+            reject(connection, .invalidArgument,
+                   "model \(pair.active?.version ?? "?") takes \(model.featureCount) features, request rows have \(view.featureCount)", requestID: requestID)
+            return nil
         }
         try view.copyValues(into: featureScratch)
+        return (model, block)
+    }
+
+    /// A model that scores NaN or infinity is broken, not the request: INTERNAL, counted.
+    private func nonFiniteScore(_ connection: Connection, _ block: CounterCells, row: Int?, requestID: UInt32) {
+        block.add(CounterCells.errors)
+        reject(connection, .internal, "model \(pair.active?.version ?? "?") produced a non-finite score\(row.map { " for row \($0)" } ?? "")", requestID: requestID)
+    }
+
+    @inline(__always)
+    private func predict(_ connection: Connection, payload: UnsafeRawBufferPointer, requestID: UInt32, receivedAt: UInt64) throws(WireError) {
+        guard let (model, block) = try prepare(try PredictView(payload: payload), connection, requestID: requestID) else { return }
         let score = model.score(row: featureScratch)
-        guard score.isFinite else {
-            block.add(CounterCells.errors)
-            return reject(connection, .internal, "model \(pair.active?.version ?? "?") produced a non-finite score", requestID: requestID)
-        }
+        guard score.isFinite else { return nonFiniteScore(connection, block, row: nil, requestID: requestID) }
         let label = model.label(for: score)
         let out = connection.reserveOutput(FrameHeader.size + PredictResult.fixedSize + 2 + Limits.version)
         connection.commitOutput(PredictResult.writeFrame(to: out, requestID: requestID, generation: cachedGeneration,
@@ -121,20 +134,11 @@ extension EventLoop {
     }
 
     private func predictBatch(_ connection: Connection, payload: UnsafeRawBufferPointer, requestID: UInt32, receivedAt: UInt64) throws(WireError) {
-        guard let model = activeKernel, let block = activeCounters else {
-            return reject(connection, .unavailable, "no active model", requestID: requestID)
-        }
         let view = try PredictView(batchPayload: payload)
-        guard view.featureCount == model.featureCount else {
-            block.add(CounterCells.errors)
-            return reject(connection, .invalidArgument,
-                          "model \(pair.active?.version ?? "?") takes \(model.featureCount) features, batch rows have \(view.featureCount)", requestID: requestID)
-        }
-        try view.copyValues(into: featureScratch)
+        guard let (model, block) = try prepare(view, connection, requestID: requestID) else { return }
         model.predict(rows: featureScratch, count: view.rows, scores: scoreScratch)
         for row in 0..<view.rows where !scoreScratch[row].isFinite {
-            block.add(CounterCells.errors)
-            return reject(connection, .internal, "model \(pair.active?.version ?? "?") produced a non-finite score for row \(row)", requestID: requestID)
+            return nonFiniteScore(connection, block, row: row, requestID: requestID)
         }
         let rows = view.rows
         let out = connection.reserveOutput(FrameHeader.size + 8 + 2 + Limits.version + 4 + 5 * rows)

@@ -113,4 +113,28 @@ final class PredictionTests: XCTestCase {
         XCTAssertEqual(info.generation, 1)
         XCTAssertTrue(info.ready)
     }
+
+    /// A model whose arithmetic overflows to NaN is broken, not the request: INTERNAL, counted as
+    /// that version's error (the runbook's error-rate trigger reads it), and the node serves on.
+    func testModelProducingNonFiniteScoresAnswersInternalAndCountsErrors() throws {
+        let weights = (0..<32).map { $0 % 2 == 0 ? Float(3e38) : Float(-3e38) }
+        let bytes = try ArtifactWriter.encode(Artifact(
+            name: "overflow", version: "v9-nan", featureCount: 32, threshold: 0.5,
+            parameters: .logistic(weights: weights, bias: 0),
+            referenceBins: [Float](repeating: 0.05, count: ScoreBins.count)))
+        let controller = try node.controller()
+        _ = try controller.loadStandby(artifact: try node.writeFile("overflow.mlart", bytes))
+        _ = try controller.swap(expectedActive: "v2.0")
+        let client = try node.client()
+        XCTAssertRemote(.internal, try client.predict([Float](repeating: 10, count: 32)))
+        let batch = try client.pipeline([.predictBatch(PredictBatch(featureCount: 32, values: [Float](repeating: 10, count: 64)))])
+        guard case .error(let status, _) = batch[0] else { return XCTFail("\(batch)") }
+        XCTAssertEqual(status, .internal)
+        // Features that keep the sum finite still score.
+        XCTAssertEqual(try client.predict([Float](repeating: 0, count: 32)).version, "v9-nan")
+        let metrics = try XCTUnwrap(try client.metrics().versions.first { $0.version == "v9-nan" })
+        XCTAssertEqual(metrics.errors, 2)
+        XCTAssertEqual(metrics.requests, 1)
+        XCTAssertEqual(metrics.errorRate ?? 0, 2.0 / 3.0, accuracy: 1e-9)
+    }
 }
