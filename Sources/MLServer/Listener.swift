@@ -1,33 +1,51 @@
 import CEpoll
 import Glibc
 
-/// Listening TCP sockets. Each event loop gets its own socket on the same port (SO_REUSEPORT), so
-/// the kernel spreads new connections over the loops with no hand-off between threads.
+/// Listening TCP sockets, for the event loops and the admin server. Each event loop gets its own
+/// socket on the same port (SO_REUSEPORT), so the kernel spreads new connections over the loops
+/// with no hand-off between threads.
 enum Listener {
-    /// Binds a non-blocking listening socket. `port` 0 picks an ephemeral port; read it back
-    /// with `boundPort`.
-    static func open(host: String, port: UInt16, backlog: Int32 = 1024) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    /// A non-blocking listening socket on `host` (IPv4 dotted quad or IPv6 literal); port 0 picks
+    /// an ephemeral one (`boundPort` reads it back). SO_REUSEADDR so a restarted node can rebind at
+    /// once. `reusePort` (SO_REUSEPORT) for the event loops, one socket each on the same port; the
+    /// admin port leaves it off, so two nodes on one host cannot silently share (and split) it.
+    static func open(host: String, port: UInt16, reusePort: Bool, backlog: Int32 = 1024) throws(SocketError) -> Int32 {
+        let v6 = host.contains(":")
+        let fd = socket(v6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SocketError("socket") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
-            Glibc.close(fd)
-            throw SocketError("inet_pton(\(host)): not an IPv4 address", code: EINVAL)
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        if reusePort { setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) }
+        var bound: Int32
+        if v6 {
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = port.bigEndian
+            guard inet_pton(AF_INET6, host, &address.sin6_addr) == 1 else {
+                Glibc.close(fd)
+                throw SocketError("inet_pton(\(host)): not an IP address", code: EINVAL)
+            }
+            bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        } else {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
+                Glibc.close(fd)
+                throw SocketError("inet_pton(\(host)): not an IP address", code: EINVAL)
+            }
+            bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
         }
         guard bound == 0 else {
             let code = errno
             Glibc.close(fd)
             throw SocketError("bind \(host):\(port)", code: code)
         }
-        guard listen(fd, backlog) == 0 else {
+        guard Glibc.listen(fd, backlog) == 0, AdminSocket.setNonBlocking(fd) else {
             let code = errno
             Glibc.close(fd)
             throw SocketError("listen", code: code)
@@ -35,13 +53,20 @@ enum Listener {
         return fd
     }
 
+    /// The port a socket is bound to (after binding port 0).
     static func boundPort(_ fd: Int32) -> UInt16 {
-        var address = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let ok = withUnsafeMutablePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        return UInt16(bigEndian: address.sin_port)
+        guard ok == 0 else { return 0 }
+        return withUnsafePointer(to: &storage) { pointer in
+            if Int32(pointer.pointee.ss_family) == AF_INET6 {
+                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) }
+            }
+            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
+        }
     }
 
     /// Accepts one connection as non-blocking with TCP_NODELAY; nil when none is pending.

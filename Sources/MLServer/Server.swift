@@ -19,12 +19,12 @@ public final class Server: @unchecked Sendable {
     /// Binds and starts the loops; returns the bound port (useful with port 0).
     @discardableResult
     public func start() throws -> UInt16 {
-        let first = try Listener.open(host: config.host, port: config.port)
+        let first = try Listener.open(host: config.host, port: config.port, reusePort: true)
         let port = Listener.boundPort(first)
         var listeners = [first]
         do {
             for _ in 1..<max(1, config.loops) {
-                listeners.append(try Listener.open(host: config.host, port: port))
+                listeners.append(try Listener.open(host: config.host, port: port, reusePort: true))
             }
         } catch {
             listeners.forEach { Glibc.close($0) }

@@ -62,13 +62,13 @@ public final class AdminServer: Sendable {
     public func start() throws -> UInt16 {
         try running.withLock { running throws -> UInt16 in
             if let running { return running.port }
-            let listenFD = try AdminSocket.listen(host: host, port: port)
+            let listenFD = try Listener.open(host: host, port: port, reusePort: false, backlog: 64)
             let wake: AdminWake
             do { wake = try AdminWake() } catch {
                 Glibc.close(listenFD)
                 throw error
             }
-            let bound = AdminSocket.boundPort(listenFD)
+            let bound = Listener.boundPort(listenFD)
             let loop = AdminPollLoop(listenFD: listenFD, wake: wake, backend: backend, configuration: configuration)
             let body = Unmanaged.passRetained(ThreadBody { loop.run() })
             var thread = pthread_t()
