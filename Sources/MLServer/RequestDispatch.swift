@@ -70,16 +70,12 @@ extension EventLoop {
                 connection.append(control.metrics(), requestID: id)
             case .loadStandby:
                 submitLoad(try LoadStandby.decode(payload: payload), connection: connection, requestID: id)
-            case .swap:
-                let request = try SwapRequest.decode(payload: payload)
-                switch control.swap(expectedActive: request.expectedActive) {
-                case .success(let outcome): connection.append(SwapReply(outcome), requestID: id)
-                case .failure(let error): reject(connection, error.status, error.message, requestID: id)
-                }
-                refreshSlots()
-            case .rollback:
-                let request = try RollbackRequest.decode(payload: payload)
-                switch control.swap(expectedActive: request.expectedActive) {
+            case .swap, .rollback:
+                // One fenced flip; only the reply's type differs (Rollback answers the runbook).
+                let expected = type == .swap ? try SwapRequest.decode(payload: payload).expectedActive
+                                             : try RollbackRequest.decode(payload: payload).expectedActive
+                switch control.swap(expectedActive: expected) {
+                case .success(let outcome) where type == .swap: connection.append(SwapReply(outcome), requestID: id)
                 case .success(let outcome): connection.append(RollbackReply(outcome), requestID: id)
                 case .failure(let error): reject(connection, error.status, error.message, requestID: id)
                 }
