@@ -96,7 +96,7 @@ struct BenchConnection {
     /// Opens a blocking TCP connection, says HELLO as a data client, then turns non-blocking.
     static func connect(to endpoint: Endpoint, name: String) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw ChildNode.Failure(description: "socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw BenchRun.Failure(description: "socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
@@ -111,12 +111,12 @@ struct BenchConnection {
         guard result == 0 else {
             let why = String(cString: strerror(errno))
             close(fd)
-            throw ChildNode.Failure(description: "connect to \(endpoint): \(why)")
+            throw BenchRun.Failure(description: "connect to \(endpoint): \(why)")
         }
         let hello = Hello(role: .data, clientName: name).frameBytes(requestID: 1)
         guard hello.withUnsafeBytes({ send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }) == hello.count else {
             close(fd)
-            throw ChildNode.Failure(description: "HELLO to \(endpoint) failed")
+            throw BenchRun.Failure(description: "HELLO to \(endpoint) failed")
         }
         var decoder = FrameDecoder(maxPayload: FrameParser.defaultMaxPayload)
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -124,14 +124,14 @@ struct BenchConnection {
             if let frame = try decoder.next() {
                 guard case .helloReply = try frame.message() else {
                     close(fd)
-                    throw ChildNode.Failure(description: "HELLO refused by \(endpoint): \(try frame.message())")
+                    throw BenchRun.Failure(description: "HELLO refused by \(endpoint): \(try frame.message())")
                 }
                 break
             }
             let n = recv(fd, &buffer, buffer.count, 0)
             guard n > 0 else {
                 close(fd)
-                throw ChildNode.Failure(description: "no HELLO reply from \(endpoint)")
+                throw BenchRun.Failure(description: "no HELLO reply from \(endpoint)")
             }
             buffer.withUnsafeBytes { decoder.feed(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }

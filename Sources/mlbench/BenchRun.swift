@@ -20,8 +20,12 @@ struct BenchRun {
         var notes: [String] = []
         // `swap -c 0` measures swaps on an idle node; a load with no connections measures nothing.
         if options.connections == 0 && !swapping { throw Failure(description: "load needs at least one connection (-c 1 or more)") }
-        let child: ChildNode? = options.node == nil ? try ChildNode(loops: options.nodeLoops, durableState: options.durable) : nil
-        defer { child?.stop() }
+        let stateDirectory = NSTemporaryDirectory() + "mlbench-\(getpid())"
+        let child: LocalNode? = options.node == nil ? try startChild(stateDirectory: stateDirectory) : nil
+        defer {
+            child?.stop(timeout: 2)
+            if options.durable { try? FileManager.default.removeItem(atPath: stateDirectory) }
+        }
         let endpoint = options.node ?? child!.endpoint
 
         let info: InfoReply
@@ -109,7 +113,7 @@ struct BenchRun {
                                       roundTrip: controller.roundTrip.summary(), inNode: controller.inNode.summary(), nearSwaps: near, awayFromSwaps: away,
                                       p99NearOverAway: away.p99 > 0 ? near.p99 / away.p99 : 0)
         }
-        let nodeDescription = child.map { "child \($0.endpoint) (\($0.executable), \(options.nodeLoops) loops\(options.durable ? ", durable state" : ""))" }
+        let nodeDescription = child.map { "child \($0.endpoint) (\($0.executable.path), \(options.nodeLoops) loops\(options.durable ? ", durable state" : ""))" }
             ?? "\(endpoint) (--node)"
         let report = BenchReport(
             scenario: swapping ? "swap" : "load", build: BuildGuard.buildName, node: nodeDescription,
@@ -126,8 +130,25 @@ struct BenchRun {
         return report
     }
 
+    /// A child node from this build: no admin HTTP, `--node-loops` loops, and a state file only
+    /// with `--durable` (then each swap is persisted before its ack, as in production).
+    private func startChild(stateDirectory: String) throws -> LocalNode {
+        var arguments = ["--port", "0", "--admin-port", "off", "--loops", String(options.nodeLoops)]
+        if options.durable {
+            try? FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+            arguments += ["--state", stateDirectory + "/mlserve.state", "--token-file", stateDirectory + "/mlserve.token"]
+        } else {
+            arguments += ["--no-state"]
+        }
+        do {
+            return try LocalNode(arguments: arguments, startupTimeout: 15)
+        } catch {
+            throw Failure(description: "\(error.description), or pass --node HOST:PORT")
+        }
+    }
+
     /// The controller token: the child's, else $MLSERVE_TOKEN, else --token-file.
-    private func controllerToken(child: ChildNode?) throws -> String {
+    private func controllerToken(child: LocalNode?) throws -> String {
         if let child { return child.token }
         if let token = ProcessInfo.processInfo.environment["MLSERVE_TOKEN"], !token.isEmpty { return token }
         if let file = options.tokenFile, let data = FileManager.default.contents(atPath: file) {

@@ -16,10 +16,18 @@ enum DemoCommand {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let databasePath = options.databaseGiven ? options.databasePath
             : FileManager.default.temporaryDirectory.appendingPathComponent("mlctl-demo-\(getpid()).sqlite").path
-        let executable = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]))
-            .resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("mlserve")
         print("mlctl demo: the model-rollback runbook, automated, in about half a minute\n")
-        let child = try ChildNode(executable: executable, directory: directory)
+        // Built-in models, ephemeral port, admin HTTP off, state and token in a private directory.
+        let child: LocalNode
+        do {
+            child = try LocalNode(arguments: [
+                "--port", "0", "--admin-port", "off", "--loops", "2",
+                "--state", directory.appendingPathComponent("mlserve.state").path,
+                "--token-file", directory.appendingPathComponent("mlserve.token").path,
+                "--name", "mlctl-demo-node"])
+        } catch {
+            throw ControlError.local(error.description)
+        }
         print("started child mlserve pid \(child.process.processIdentifier) on \(child.endpoint) (state and token in \(directory.path))\n")
         defer {
             let status = child.stop()

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import MLClient
+import MLModel
 import MLServer
 import MLWire
 import Synchronization
@@ -119,7 +120,7 @@ final class BadInputTests: XCTestCase {
     }
 
     func testRandomGarbageNeverCrashesTheNode() throws {
-        var generator = SplitMix(seed: 42)
+        var generator = SplitMix64(seed: 42)
         try whileServing {
             for _ in 0..<200 {
                 let client = try node.client()
@@ -132,18 +133,6 @@ final class BadInputTests: XCTestCase {
             }
         }
         XCTAssertTrue(try node.client().health().serving)
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -22,11 +22,22 @@ final class DurabilityTests: XCTestCase {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    /// The real `mlserve` binary (built beside this test bundle), on its state file in `directory`.
+    private func startNode() throws -> LocalNode {
+        guard FileManager.default.isExecutableFile(atPath: LocalNode.siblingExecutable().path) else {
+            throw XCTSkip("mlserve not built at \(LocalNode.siblingExecutable().path); run swift build first")
+        }
+        return try LocalNode(arguments: ["--port", "0", "--admin-port", "off", "--loops", "2",
+                                         "--state", directory.appendingPathComponent("mlserve.state").path,
+                                         "--token-file", directory.appendingPathComponent("token").path],
+                             token: token)
+    }
+
     func testKillNineDuringSwapStormRestartsOnTheLastAcknowledgedVersion() throws {
-        var generator = SplitMix(seed: 2026)
+        var generator = SplitMix64(seed: 2026)
         var lastAcked = (version: "v2.0", generation: UInt64(1))
         for round in 0..<20 {
-            let node = try NodeProcess(directory: directory, token: token)
+            let node = try startNode()
             let controller = try NodeClient(node.endpoint, timeout: 5)
             try controller.hello(role: .controller, token: token)
             let info = try controller.info()
@@ -49,22 +60,22 @@ final class DurabilityTests: XCTestCase {
                 }
             }
             usleep(UInt32(2_000 + generator.next() % 40_000))
-            node.kill(SIGKILL)
+            node.signal(SIGKILL)
             XCTAssertEqual(stormDone.wait(timeout: .now() + 20), .success)
             _ = node.waitForExit()
             lastAcked = acked.current
         }
-        let final = try NodeProcess(directory: directory, token: token)
+        let final = try startNode()
         let client = try NodeClient(final.endpoint)
         try client.hello()
         let info = try client.info()
         XCTAssertTrue(info.active.version == lastAcked.version || info.generation == lastAcked.generation + 1)
-        final.kill(SIGKILL)
+        final.signal(SIGKILL)
         _ = final.waitForExit()
     }
 
     func testSigtermAnswersWhatIsInFlightAndExitsZero() throws {
-        let node = try NodeProcess(directory: directory, token: token)
+        let node = try startNode()
         let client = try NodeClient(node.endpoint, timeout: 10)
         try client.hello()
         let rows = demoRows(100, seed: 8)
@@ -73,7 +84,7 @@ final class DurabilityTests: XCTestCase {
             bytes += Message.predict(Predict(features: row.features)).frameBytes(requestID: UInt32(100 + index))
         }
         try client.send(raw: bytes)
-        node.kill(SIGTERM)
+        node.signal(SIGTERM)
         var answered = 0
         for index in 0..<rows.count {
             let frame = try client.readFrame()
@@ -84,7 +95,7 @@ final class DurabilityTests: XCTestCase {
         XCTAssertEqual(answered, 100)
         XCTAssertTrue(client.isClosedByPeer())
         XCTAssertEqual(node.waitForExit(), 0)
-        XCTAssertTrue(node.remainingOutput().contains("drained"))
+        XCTAssertTrue(node.printed.contains("drained"), node.printed)
         let state = try XCTUnwrap(try StateFile(path: directory.appendingPathComponent("mlserve.state").path, fsync: false).read())
         XCTAssertEqual(state.active?.version, "v2.0")
     }
