@@ -27,6 +27,8 @@ public final class Model: @unchecked Sendable {
     /// the model is alive; event loops copy it next to the strong reference they hold, so the
     /// prediction path touches no reference count shared between threads.
     public let kernel: ModelKernel
+    /// Warming until the node has run its warm-up on it; only a warm standby may be swapped in.
+    public let warmth = WarmState()
 
     /// All weights and biases in file order (logistic: weights then bias; mlp: per layer weights
     /// then biases), one allocation so inference touches one contiguous block.

@@ -61,7 +61,8 @@ public final class ModelSlots: Sendable {
     /// Swap active and standby if the active version is `expectedActive` (nil or empty: unfenced).
     /// `persist` runs with the new pair before it is published; if it throws nothing changes.
     /// When this returns, every request read afterwards by any loop sees the new pair.
-    public func swap(expectedActive: String?, persist: (SlotPair) throws -> Void) -> Result<SlotChange, SlotError> {
+    /// `requireWarm`: refuse a standby that has not finished its warm-up (a forced swap passes false).
+    public func swap(expectedActive: String?, requireWarm: Bool = true, persist: (SlotPair) throws -> Void) -> Result<SlotChange, SlotError> {
         controlLock.withLock {
             let before = published.current
             guard let active = before.active else {
@@ -73,6 +74,10 @@ public final class ModelSlots: Sendable {
             }
             guard let standby = before.standby else {
                 return .failure(SlotError(.failedPrecondition, "standby slot is empty; load a model into it first"))
+            }
+            if requireWarm && !standby.warmth.isWarm {
+                return .failure(SlotError(.failedPrecondition,
+                    "standby \(standby.version) is still warming up; retry when Info shows it warm, or force the swap"))
             }
             let after = SlotPair(active: standby, standby: active, generation: before.generation + 1)
             return commit(before: before, after: after, persist: persist)

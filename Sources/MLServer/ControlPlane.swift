@@ -14,15 +14,24 @@ public final class ControlPlane: Sendable {
     private let startedAt = Clock.monotonicNanos()
     private let drainingFlag = Atomic<Bool>(false)
     public let serverName: String
+    /// Warm-up predictions after each load (`--warmup-rows`), after the golden rows.
+    public let warmupRows: Int
+    let shadowRegistry = ShadowRegistry()
+    let shadow = ShadowControl()
 
-    public init(initial: SlotPair, stateFile: StateFile?, token: String?, serverName: String = "mlserve") {
+    public init(initial: SlotPair, stateFile: StateFile?, token: String?, serverName: String = "mlserve",
+                warmupRows: Int = WarmUp.defaultRows) {
         slots = ModelSlots(initial)
         registry = MetricsRegistry()
         self.stateFile = stateFile
         self.token = token.map { Array($0.utf8) }
         self.serverName = serverName
-        if let active = initial.active { registry.register(active) }
-        if let standby = initial.standby { registry.register(standby) }
+        self.warmupRows = warmupRows
+        // Before the first request: the restored models warm up here, on the starting thread.
+        for model in [initial.active, initial.standby].compactMap({ $0 }) {
+            registry.register(model)
+            if !model.warmth.isWarm { WarmUp.run(model, golden: WarmUp.goldenRows(of: model), rows: warmupRows) }
+        }
     }
 
     /// The slots recorded in `stateFile`, or the defaults when there is none. Refuses to start
@@ -82,15 +91,22 @@ public final class ControlPlane: Sendable {
         case .failure(let error): return .failure(error)
         }
         registry.register(model)
-        return slots.loadStandby(model, persist: persist).map { change in
+        let result = slots.loadStandby(model, persist: persist).map { change in
             LoadStandbyReply(generation: change.after.generation, standby: change.after.standby?.slotInfo ?? .empty)
         }
+        guard case .success = result else { return result }
+        // A new standby ends any shadowing; it is `warming` (Info) until its warm-up is done.
+        shadow.end()
+        WarmUp.run(model, golden: WarmUp.goldenRows(of: model), rows: warmupRows)
+        return result
     }
 
-    /// The fenced flip, for both Swap and Rollback.
-    public func swap(expectedActive: String?) -> Result<SwapOutcome, SlotError> {
+    /// The fenced flip, for both Swap and Rollback. `force` swaps to a standby still warming.
+    public func swap(expectedActive: String?, force: Bool = false) -> Result<SwapOutcome, SlotError> {
         let started = Clock.monotonicNanos()
-        return slots.swap(expectedActive: expectedActive, persist: persist).map { change in
+        let result = slots.swap(expectedActive: expectedActive, requireWarm: !force, persist: persist)
+        if case .success = result { shadow.end() }
+        return result.map { change in
             SwapOutcome(previousVersion: change.before.active?.version ?? "",
                         activeVersion: change.after.active?.version ?? "",
                         generation: change.after.generation,
@@ -98,6 +114,46 @@ public final class ControlPlane: Sendable {
                         swapNanos: Clock.monotonicNanos() - started)
         }
     }
+
+    // MARK: Shadow scoring
+
+    /// SET_SHADOW: the standby also scores `rate` of the rows the active answers, until the rate
+    /// is set to 0 or the pair changes (swap, load, restart).
+    public func setShadow(rate: Float, expectedStandby: String) -> Result<SetShadowReply, SlotError> {
+        guard rate.isFinite, rate >= 0, rate <= 1 else {
+            return .failure(SlotError(.invalidArgument, "shadow rate must be between 0 and 1, got \(rate)"))
+        }
+        let pair = slots.current()
+        if rate > 0 {
+            guard pair.active != nil else { return .failure(SlotError(.unavailable, "no active model")) }
+            guard let standby = pair.standby else {
+                return .failure(SlotError(.failedPrecondition, "standby slot is empty; nothing to shadow"))
+            }
+            if !expectedStandby.isEmpty && standby.version != expectedStandby {
+                return .failure(SlotError(.failedPrecondition,
+                    "expected standby version \(expectedStandby) but standby is \(standby.version); nothing changed"))
+            }
+            guard standby.warmth.isWarm else {
+                return .failure(SlotError(.failedPrecondition, "standby \(standby.version) is still warming up"))
+            }
+        }
+        let session = shadow.set(rate: rate, pair: pair)
+        return .success(SetShadowReply(rate: session == 0 ? 0 : rate, session: session, generation: pair.generation,
+                                       activeVersion: session == 0 ? "" : pair.active?.version ?? "",
+                                       standbyVersion: session == 0 ? "" : pair.standby?.version ?? ""))
+    }
+
+    /// The shadow block of Metrics v2: the setting in force and every pair's counters.
+    public func shadowStatus() -> ShadowStatus {
+        let pair = slots.current()
+        let setting = shadow.current(for: pair)
+        return ShadowStatus(rate: setting?.rate ?? 0, session: setting?.session ?? 0,
+                            activeVersion: setting?.active.version ?? "", standbyVersion: setting?.standby.version ?? "",
+                            pairs: shadowRegistry.snapshot())
+    }
+
+    /// The shadow rate in force now (Info v2).
+    public var shadowRate: Float { shadow.current(for: slots.current())?.rate ?? 0 }
 
     // MARK: Node-wide answers
 

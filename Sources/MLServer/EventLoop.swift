@@ -43,6 +43,14 @@ final class EventLoop: @unchecked Sendable {
     @exclusivity(unchecked) var activeKernel: ModelKernel?
     @exclusivity(unchecked) var activeCounters: CounterCells?
     var feedbackBlocks: [(version: [UInt8], block: CounterBlock)] = []
+    /// Shadow scoring (RequestDispatch+Shadow): the standby's kernel and the pair's counters
+    /// while a setting applies to `pair`, nil otherwise. `shadowSetting` keeps the models alive.
+    @exclusivity(unchecked) var shadowKernel: ModelKernel?
+    @exclusivity(unchecked) var shadowCells: ShadowCells?
+    @exclusivity(unchecked) var shadowSampler = ShadowSampler.off
+    @exclusivity(unchecked) var cachedShadowSerial: UInt64 = 0
+    var shadowSetting: ShadowSetting?
+    var shadowBlock: ShadowBlock?
 
     // Scratch for decoded features and computed scores: sized once for the largest frame.
     let featureScratch: UnsafeMutablePointer<Float>
@@ -333,13 +341,16 @@ final class EventLoop: @unchecked Sendable {
 
     @inline(__always)
     func refreshSlots() {
+        let serial = control.shadow.serial.load(ordering: .acquiring)
         let generation = control.slots.generation
-        guard generation != cachedGeneration else { return }
+        guard generation != cachedGeneration || serial != cachedShadowSerial else { return }
         pair = control.slots.current()
         cachedGeneration = pair.generation
         activeBlock = pair.active.flatMap { control.registry.block(version: $0.version, loop: index) }
         activeKernel = pair.active?.kernel
         activeCounters = activeBlock?.cells
+        cachedShadowSerial = serial
+        refreshShadow()
     }
 
     /// Submits a load to the load thread; its reply comes back through `post`.

@@ -80,6 +80,13 @@ extension EventLoop {
                 case .failure(let error): reject(connection, error.status, error.message, requestID: id)
                 }
                 refreshSlots()
+            case .setShadow:
+                let request = try SetShadowRequest.decode(payload: payload)
+                switch control.setShadow(rate: request.rate, expectedStandby: request.expectedStandby) {
+                case .success(let reply): connection.append(reply, requestID: id)
+                case .failure(let error): reject(connection, error.status, error.message, requestID: id)
+                }
+                refreshSlots()
             default:
                 protocolError(connection, .unexpectedType(header.type), requestID: id)
             }
@@ -127,6 +134,7 @@ extension EventLoop {
                                                          score: score, label: label, versionUTF8: model.versionUTF8))
         block.recordPrediction(score: score, label: label)
         block.recordLatency(nanos: Clock.monotonicNanos() &- receivedAt)
+        shadowPredict(score: score, label: label)
     }
 
     private func predictBatch(_ connection: Connection, payload: UnsafeRawBufferPointer, requestID: UInt32, receivedAt: UInt64) throws(WireError) {
@@ -149,6 +157,7 @@ extension EventLoop {
         }
         connection.commitOutput(total)
         block.recordLatency(nanos: Clock.monotonicNanos() &- receivedAt)
+        shadowBatch(rows: rows, featureCount: view.featureCount, active: model)
     }
 
     // MARK: Other requests

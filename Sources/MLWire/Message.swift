@@ -12,6 +12,7 @@ public enum Message: Equatable, Sendable {
     case loadStandby(LoadStandby)
     case swap(SwapRequest)
     case rollback(RollbackRequest)
+    case setShadow(SetShadowRequest)
 
     case helloReply(HelloReply)
     case predictResult(PredictResult)
@@ -24,6 +25,7 @@ public enum Message: Equatable, Sendable {
     case loadStandbyReply(LoadStandbyReply)
     case swapReply(SwapReply)
     case rollbackReply(RollbackReply)
+    case setShadowReply(SetShadowReply)
     /// A failed request: the header status and the reason.
     case error(Status, ErrorReply)
 
@@ -50,6 +52,7 @@ public enum Message: Equatable, Sendable {
         case .loadStandby: return .loadStandby(try LoadStandby.decode(payload: payload))
         case .swap: return .swap(try SwapRequest.decode(payload: payload))
         case .rollback: return .rollback(try RollbackRequest.decode(payload: payload))
+        case .setShadow: return .setShadow(try SetShadowRequest.decode(payload: payload))
         case .helloReply: return .helloReply(try HelloReply.decode(payload: payload))
         case .predictResult: return .predictResult(try PredictResult.decode(payload: payload))
         case .predictBatchResult: return .predictBatchResult(try PredictBatchResult.decode(payload: payload))
@@ -61,6 +64,7 @@ public enum Message: Equatable, Sendable {
         case .loadStandbyReply: return .loadStandbyReply(try LoadStandbyReply.decode(payload: payload))
         case .swapReply: return .swapReply(try SwapReply.decode(payload: payload))
         case .rollbackReply: return .rollbackReply(try RollbackReply.decode(payload: payload))
+        case .setShadowReply: return .setShadowReply(try SetShadowReply.decode(payload: payload))
         case .error: fatalError("handled above")
         }
     }
@@ -79,6 +83,7 @@ public enum Message: Equatable, Sendable {
         case .loadStandby(let m): m.frameBytes(requestID: requestID)
         case .swap(let m): m.frameBytes(requestID: requestID)
         case .rollback(let m): m.frameBytes(requestID: requestID)
+        case .setShadow(let m): m.frameBytes(requestID: requestID)
         case .helloReply(let m): m.frameBytes(requestID: requestID)
         case .predictResult(let m): m.frameBytes(requestID: requestID)
         case .predictBatchResult(let m): m.frameBytes(requestID: requestID)
@@ -90,6 +95,7 @@ public enum Message: Equatable, Sendable {
         case .loadStandbyReply(let m): m.frameBytes(requestID: requestID)
         case .swapReply(let m): m.frameBytes(requestID: requestID)
         case .rollbackReply(let m): m.frameBytes(requestID: requestID)
+        case .setShadowReply(let m): m.frameBytes(requestID: requestID)
         case .error(let status, let m): m.frameBytes(requestID: requestID, status: status)
         }
     }

@@ -12,6 +12,7 @@ public enum MessageType: UInt8, Sendable, CaseIterable {
     case loadStandby = 0x10
     case swap = 0x11
     case rollback = 0x12
+    case setShadow = 0x13
 
     case helloReply = 0x81
     case predictResult = 0x82
@@ -24,6 +25,7 @@ public enum MessageType: UInt8, Sendable, CaseIterable {
     case loadStandbyReply = 0x90
     case swapReply = 0x91
     case rollbackReply = 0x92
+    case setShadowReply = 0x93
 
     case error = 0xFF
 
@@ -34,9 +36,10 @@ public enum MessageType: UInt8, Sendable, CaseIterable {
         isRequest ? MessageType(rawValue: rawValue | 0x80) : nil
     }
 
-    /// Load, Swap and Rollback change the slots and need an authenticated controller connection.
+    /// Load, Swap, Rollback and SetShadow change the slots (or what the standby does) and need an
+    /// authenticated controller connection.
     public var needsController: Bool {
-        self == .loadStandby || self == .swap || self == .rollback
+        self == .loadStandby || self == .swap || self == .rollback || self == .setShadow
     }
 
     /// Requests a connection may send before its HELLO is accepted.

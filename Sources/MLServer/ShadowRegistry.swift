@@ -1,0 +1,52 @@
+import MLModel
+import MLWire
+
+/// Every (active, standby) pair the node has shadowed, with one `ShadowBlock` per event loop.
+/// Loops look blocks up only when the shadow setting changes; never per request.
+final class ShadowRegistry: @unchecked Sendable {
+    private struct Entry {
+        let active: String
+        let standby: String
+        var blocks: [Int: ShadowBlock]
+    }
+
+    private let lock = Lock()
+    private var entries: [Entry] = []  // protected by lock
+
+    init() {}
+
+    /// Loop `loop`'s counters for the pair, created on first use.
+    func block(active: String, standby: String, loop: Int) -> ShadowBlock {
+        lock.withLock {
+            let index: Int
+            if let found = entries.firstIndex(where: { $0.active == active && $0.standby == standby }) {
+                index = found
+            } else {
+                entries.append(Entry(active: active, standby: standby, blocks: [:]))
+                index = entries.count - 1
+            }
+            if let block = entries[index].blocks[loop] { return block }
+            let block = ShadowBlock()
+            entries[index].blocks[loop] = block
+            return block
+        }
+    }
+
+    /// Sums every loop's counters per pair.
+    func snapshot() -> [ShadowPairMetrics] {
+        lock.withLock {
+            entries.map { entry in
+                var total = ShadowPairMetrics(activeVersion: entry.active, standbyVersion: entry.standby)
+                total.differenceBins = [UInt64](repeating: 0, count: ScoreDifferenceBins.count)
+                total.standbyScoreBins = [UInt64](repeating: 0, count: ScoreBins.count)
+                total.activeScoreBins = [UInt64](repeating: 0, count: ScoreBins.count)
+                var latency = [UInt64](repeating: 0, count: LatencyBuckets.count)
+                for block in entry.blocks.values { block.cells.accumulate(into: &total, latency: &latency) }
+                total.standbyLatencyBuckets = latency.indices.compactMap { i in
+                    latency[i] == 0 ? nil : BucketCount(index: UInt16(i), count: latency[i])
+                }
+                return total
+            }
+        }
+    }
+}
