@@ -211,6 +211,14 @@ public final class NodeClient: @unchecked Sendable {
         return reply.outcome
     }
 
+    /// SET_SHADOW (v2, controller): the standby also scores `rate` of the rows; 0 stops it.
+    public func setShadow(rate: Float, expectedStandby: String = "") throws(ClientError) -> SetShadowReply {
+        guard case .setShadowReply(let reply) = try call(.setShadow(SetShadowRequest(rate: rate, expectedStandby: expectedStandby))) else {
+            throw .unexpected("SetShadow")
+        }
+        return reply
+    }
+
     public func rollback(expectedActive: String) throws(ClientError) -> SwapOutcome {
         guard case .rollbackReply(let reply) = try call(.rollback(RollbackRequest(expectedActive: expectedActive))) else {
             throw .unexpected("Rollback")

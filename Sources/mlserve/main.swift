@@ -31,6 +31,8 @@ OPTIONS:
                          off = disabled (default 7071)
   --admin-host ADDR      admin HTTP address (default 127.0.0.1)
   --name NAME            node name reported in HELLO (default mlserve)
+  --warmup-rows N        warm-up predictions run on every loaded model (after its golden rows)
+                         before it counts as warm and may be swapped in (default 1000)
   -h, --help             this text
 
 SIGNALS: SIGTERM or SIGINT drains: not ready, stop accepting, answer what is in flight, exit 0.
@@ -47,6 +49,7 @@ struct Options {
     var adminPort: Int? = 7071
     var adminHost = "127.0.0.1"
     var name = "mlserve"
+    var warmupRows = WarmUp.defaultRows
 
     init(_ raw: [String]) throws {
         var args = Arguments(raw)
@@ -71,6 +74,7 @@ struct Options {
         }
         adminHost = try args.value("--admin-host") ?? adminHost
         name = try args.value("--name") ?? name
+        warmupRows = try args.integer("--warmup-rows", default: warmupRows, range: 0...1_000_000_000)
         try args.finish()
     }
 }
@@ -106,7 +110,7 @@ func runNode() {
     case .failure(let error): fail("cannot start: \(error.message)", code: 1)
     }
     let control = ControlPlane(initial: initial, stateFile: stateFile,
-                               token: token.token, serverName: options.name)
+                               token: token.token, serverName: options.name, warmupRows: options.warmupRows)
     do { try stateFile?.write(initial) } catch { fail("cannot write state file: \(error)", code: 1) }
 
     let server = Server(config: options.config, control: control)
