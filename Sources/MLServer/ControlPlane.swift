@@ -11,6 +11,8 @@ public final class ControlPlane: Sendable {
     let stateFile: StateFile?
     /// nil: no token configured, so no connection can become a controller.
     private let token: [UInt8]?
+    /// nil: no labeller token, so only controllers may send LABEL.
+    private let labellerToken: [UInt8]?
     private let startedAt = Clock.monotonicNanos()
     private let drainingFlag = Atomic<Bool>(false)
     public let serverName: String
@@ -19,8 +21,9 @@ public final class ControlPlane: Sendable {
     let shadowRegistry = ShadowRegistry()
     let shadow = ShadowControl()
 
-    public init(initial: SlotPair, stateFile: StateFile?, token: String?, serverName: String = "mlserve",
+    public init(initial: SlotPair, stateFile: StateFile?, token: String?, labellerToken: String? = nil, serverName: String = "mlserve",
                 warmupRows: Int = WarmUp.defaultRows) {
+        self.labellerToken = labellerToken.map { Array($0.utf8) }
         slots = ModelSlots(initial)
         registry = MetricsRegistry()
         self.stateFile = stateFile
@@ -63,6 +66,17 @@ public final class ControlPlane: Sendable {
 
     /// Compares in time that depends only on the lengths, never on where the bytes differ.
     public func checkToken(_ presented: String) -> Bool {
+        Self.constantTimeEqual(presented, token)
+    }
+
+    /// The labeller's token, compared the same way.
+    public func checkLabellerToken(_ presented: String) -> Bool {
+        Self.constantTimeEqual(presented, labellerToken)
+    }
+
+    public var hasLabellerToken: Bool { labellerToken != nil }
+
+    private static func constantTimeEqual(_ presented: String, _ token: [UInt8]?) -> Bool {
         guard let token else { return false }
         let given = Array(presented.utf8)
         var difference = UInt8(truncatingIfNeeded: given.count ^ token.count)
@@ -175,6 +189,11 @@ public final class ControlPlane: Sendable {
         let pair = slots.current()
         return InfoReply(generation: pair.generation, ready: ready().ready, draining: isDraining,
                          active: pair.active?.slotInfo ?? .empty, standby: pair.standby?.slotInfo ?? .empty)
+    }
+
+    /// Client errors per version and status, for `/metrics`' `mlserve_client_errors_total`.
+    public func clientErrorsByStatus() -> [(version: String, status: Status, count: UInt64)] {
+        registry.clientErrorsByStatus()
     }
 
     public func metrics() -> MetricsReply {

@@ -7,13 +7,15 @@ import MLWire
 public final class Server: @unchecked Sendable {
     public let config: ServerConfig
     public let control: ControlPlane
-    private let shared = LoopShared()
+    private let shared: LoopShared
     private var loops: [EventLoop] = []  // set in start(), read-only afterwards
     private var threads: [pthread_t] = []
 
     public init(config: ServerConfig, control: ControlPlane) {
         self.config = config
         self.control = control
+        shared = LoopShared(window: PredictionWindow(entries: config.predictionWindowEntries,
+                                                     seconds: config.predictionWindowSeconds, dataLoops: config.loops))
     }
 
     /// Binds and starts the loops; returns the bound port (useful with port 0).

@@ -1,7 +1,9 @@
-/// What a connection is for. A controller may change the slots; a data connection may not.
+/// What a connection is for. A controller may change the slots; a data connection may not; a
+/// labeller (v2, its own token) may send LABEL and nothing that changes the slots.
 public enum ConnectionRole: UInt8, Sendable {
     case data = 0
     case controller = 1
+    case labeller = 2
 }
 
 /// The first request on a connection: protocol versions the client speaks, its role, and for a

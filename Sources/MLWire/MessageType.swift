@@ -9,6 +9,8 @@ public enum MessageType: UInt8, Sendable, CaseIterable {
     case ready = 0x06
     case info = 0x07
     case metrics = 0x08
+    /// v2: ground truth by prediction id (labeller or controller).
+    case label = 0x09
     case loadStandby = 0x10
     case swap = 0x11
     case rollback = 0x12
@@ -22,6 +24,7 @@ public enum MessageType: UInt8, Sendable, CaseIterable {
     case readyReply = 0x86
     case infoReply = 0x87
     case metricsReply = 0x88
+    case labelReply = 0x89
     case loadStandbyReply = 0x90
     case swapReply = 0x91
     case rollbackReply = 0x92
@@ -41,6 +44,9 @@ public enum MessageType: UInt8, Sendable, CaseIterable {
     public var needsController: Bool {
         self == .loadStandby || self == .swap || self == .rollback || self == .setShadow
     }
+
+    /// Label needs a labeller or controller connection; since v2 so does Feedback (v1: controller).
+    public var needsLabeller: Bool { self == .label }
 
     /// Requests a connection may send before its HELLO is accepted.
     public var allowedBeforeHello: Bool {

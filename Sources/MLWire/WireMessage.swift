@@ -6,6 +6,8 @@ public protocol WireMessage: Equatable, Sendable {
     func write(to writer: inout ByteWriter)
     /// Reads the fields; `decode(payload:)` also checks that nothing trails them.
     init(from reader: inout ByteReader) throws(WireError)
+    /// Header byte 5: 0 except where a message says (PREDICT's `WITH_IDS`).
+    var headerFlags: UInt8 { get }
 }
 
 /// Field limits, in bytes of UTF-8 (PROTOCOL.md §5).
@@ -22,6 +24,8 @@ public enum Limits {
 }
 
 extension WireMessage {
+    public var headerFlags: UInt8 { 0 }
+
     public static func decode(payload: UnsafeRawBufferPointer) throws(WireError) -> Self {
         var reader = ByteReader(payload, type: messageType)
         let message = try Self(from: &reader)
@@ -41,7 +45,7 @@ extension WireMessage {
         let size = payloadSize
         return [UInt8](unsafeUninitializedCapacity: FrameHeader.size + size) { buffer, count in
             let base = UnsafeMutableRawPointer(buffer.baseAddress!)
-            FrameHeader(type: Self.messageType, status: status, requestID: requestID, payloadLength: size).write(to: base)
+            FrameHeader(type: Self.messageType, status: status, flags: headerFlags, requestID: requestID, payloadLength: size).write(to: base)
             var writer = ByteWriter(base + FrameHeader.size, capacity: size)
             write(to: &writer)
             precondition(writer.offset == size, "\(Self.self).payloadSize disagrees with write(to:)")
@@ -53,7 +57,7 @@ extension WireMessage {
     @inline(__always)
     public func writeFrame(to base: UnsafeMutableRawPointer, requestID: UInt32, status: Status = .ok) -> Int {
         let size = payloadSize
-        FrameHeader(type: Self.messageType, status: status, requestID: requestID, payloadLength: size).write(to: base)
+        FrameHeader(type: Self.messageType, status: status, flags: headerFlags, requestID: requestID, payloadLength: size).write(to: base)
         var writer = ByteWriter(base + FrameHeader.size, capacity: size)
         write(to: &writer)
         return FrameHeader.size + size

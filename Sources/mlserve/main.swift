@@ -27,6 +27,15 @@ OPTIONS:
   --fsync                fsync the state file and its directory on every load/swap (power-loss safe)
   --token-file PATH      controller token file, created with a random token if missing
                          (default ./mlserve.token); $MLSERVE_TOKEN overrides it
+  --labeller-token-file PATH
+                         labeller token file (role labeller: LABEL only), created with a random
+                         token if missing; $MLSERVE_LABELLER_TOKEN overrides it. Without either,
+                         only controllers may send LABEL
+  --prediction-window-entries N
+                         predictions with an id remembered for LABEL, all loops together, 40 bytes
+                         each, allocated at start; 0 = off (default 1048576, ~40 MiB)
+  --prediction-window-seconds S
+                         a remembered prediction older than this takes no label (default 3600)
   --admin-port N         admin HTTP port (/health /ready /model/info /metrics ...), 0 = ephemeral,
                          off = disabled (default 7071)
   --admin-host ADDR      admin HTTP address (default 127.0.0.1)
@@ -46,6 +55,7 @@ struct Options {
     var statePath: String? = "mlserve.state"
     var fsync = false
     var tokenFile = "mlserve.token"
+    var labellerTokenFile: String?
     var adminPort: Int? = 7071
     var adminHost = "127.0.0.1"
     var name = "mlserve"
@@ -64,6 +74,14 @@ struct Options {
         if args.flag("--no-state") { statePath = nil }
         fsync = args.flag("--fsync")
         tokenFile = try args.value("--token-file") ?? tokenFile
+        labellerTokenFile = try args.value("--labeller-token-file")
+        config.predictionWindowEntries = try args.integer("--prediction-window-entries", default: config.predictionWindowEntries, range: 0...(1 << 30))
+        if let seconds = try args.value("--prediction-window-seconds") {
+            guard let value = Double(seconds), value.isFinite, value > 0 else {
+                throw Arguments.Failure("--prediction-window-seconds must be a positive number of seconds, got \(seconds)")
+            }
+            config.predictionWindowSeconds = value
+        }
         if let admin = try args.value("--admin-port") {
             if admin == "off" { adminPort = nil } else {
                 guard let port = Int(admin), (0...65535).contains(port) else {
@@ -103,6 +121,12 @@ func runNode() {
 
     let token: (token: String, origin: String)
     do { token = try TokenSource.resolve(file: options.tokenFile) } catch { fail("\(error)", code: 1) }
+    var labeller: (token: String, origin: String)?
+    if let file = options.labellerTokenFile {
+        do { labeller = try TokenSource.resolve(file: file, variable: TokenSource.labellerEnvironmentVariable) } catch { fail("\(error)", code: 1) }
+    } else if let token = ProcessInfo.processInfo.environment[TokenSource.labellerEnvironmentVariable], !token.isEmpty {
+        labeller = (token, "$\(TokenSource.labellerEnvironmentVariable)")
+    }
     let stateFile = options.statePath.map { StateFile(path: $0, fsync: options.fsync) }
     let initial: SlotPair
     switch ControlPlane.restore(stateFile: stateFile, defaultActive: options.active, defaultStandby: options.standby) {
@@ -110,7 +134,8 @@ func runNode() {
     case .failure(let error): fail("cannot start: \(error.message)", code: 1)
     }
     let control = ControlPlane(initial: initial, stateFile: stateFile,
-                               token: token.token, serverName: options.name, warmupRows: options.warmupRows)
+                               token: token.token, labellerToken: labeller?.token, serverName: options.name,
+                               warmupRows: options.warmupRows)
     do { try stateFile?.write(initial) } catch { fail("cannot write state file: \(error)", code: 1) }
 
     let server = Server(config: options.config, control: control)
@@ -133,7 +158,8 @@ func runNode() {
     let pairNow = control.slots.current()
     print("mlserve listening on \(options.config.host):\(port) with \(options.config.loops) loops; admin \(adminDescription)")
     print("  active \(pairNow.active?.version ?? "-") standby \(pairNow.standby?.version ?? "-") generation \(pairNow.generation)")
-    print("  state \(options.statePath ?? "memory only"); controller token from \(token.origin)")
+    print("  state \(options.statePath ?? "memory only"); controller token from \(token.origin); labeller token \(labeller.map { "from \($0.origin)" } ?? "none")")
+    print("  prediction window \(options.config.predictionWindowEntries) entries (\(options.config.predictionWindowEntries * PredictionWindow.bytesPerEntry / 1_048_576) MiB), \(Int(options.config.predictionWindowSeconds)) s")
     print("ready port=\(port)")
     fflush(nil)
 
