@@ -198,10 +198,12 @@ public final class ControlPlane: Sendable {
 
     public func metrics() -> MetricsReply {
         let pair = slots.current()
-        return MetricsReply(generation: pair.generation,
-                            uptimeMillis: (Clock.monotonicNanos() - startedAt) / 1_000_000,
-                            timestampMicros: Clock.wallMicros(),
-                            activeVersion: pair.active?.version ?? "",
-                            versions: registry.snapshot())
+        var reply = MetricsReply(generation: pair.generation,
+                                 uptimeMillis: (Clock.monotonicNanos() - startedAt) / 1_000_000,
+                                 timestampMicros: Clock.wallMicros(),
+                                 activeVersion: pair.active?.version ?? "",
+                                 versions: registry.snapshot())
+        reply.shadow = shadowStatus()
+        return reply
     }
 }

@@ -9,7 +9,12 @@ import Synchronization
 final class LoopShared: Sendable {
     /// Every loop's remembered predictions, for the label path (which may run on any loop).
     let window: PredictionWindow
-    init(window: PredictionWindow) { self.window = window }
+    /// Shadowed rows with a prediction id (pair, both labels), so LABEL also scores the standby.
+    let shadowWindow: PredictionWindow
+    init(window: PredictionWindow, shadowWindow: PredictionWindow) {
+        self.window = window
+        self.shadowWindow = shadowWindow
+    }
     let connectionCount = Atomic<Int>(0)
     let nextSerial = Atomic<UInt64>(1)
     /// Loads run here, off the loops: reading and hashing an artifact may take milliseconds.
@@ -59,6 +64,11 @@ final class EventLoop: @unchecked Sendable {
     @exclusivity(unchecked) var shadowSampler = ShadowSampler.off
     @exclusivity(unchecked) var cachedShadowSerial: UInt64 = 0
     var shadowSetting: ShadowSetting?
+    /// The pair's number in `ShadowRegistry`, as `shadowTable` stores it.
+    @exclusivity(unchecked) var shadowPairNumber = 0
+    let shadowTable: PredictionTable?
+    /// This loop's shadow counters by pair number, for labels (filled on first use).
+    var shadowLabelBlocks: [ShadowBlock?] = []
     var shadowBlock: ShadowBlock?
 
     // Scratch for decoded features and computed scores: sized once for the largest frame.
@@ -91,6 +101,7 @@ final class EventLoop: @unchecked Sendable {
         featureScratch = .allocate(capacity: floats)
         scoreScratch = .allocate(capacity: Limits.rows)
         predictionTable = shared.window.table(loop: index)
+        shadowTable = shared.shadowWindow.table(loop: index)
         pair = control.slots.current()
         cachedGeneration = pair.generation
         activeBlock = pair.active.flatMap { control.registry.block(version: $0.version, loop: index) }

@@ -49,7 +49,7 @@ extension EventLoop {
         if header.flags != 0 && type != .predict && type != .predictBatch {
             return protocolError(connection, .reservedBitsSet(flags: header.flags, reserved: header.reserved), requestID: id)
         }
-        if type == .label && connection.protocolVersion < 2 {
+        if (type == .label || type == .setShadow) && connection.protocolVersion < 2 {
             return protocolError(connection, .unknownType(header.type), requestID: id)  // a v2 type: unknown to v1
         }
         guard connection.greeted || type.allowedBeforeHello else {
@@ -157,7 +157,7 @@ extension EventLoop {
             table.remember(id: view.id(0), version: activeNumber, generation: cachedGeneration, score: score, label: label, atNanos: receivedAt)
         }
         block.recordLatency(nanos: Clock.monotonicNanos() &- receivedAt)
-        shadowPredict(score: score, label: label)
+        shadowPredict(view, score: score, label: label, receivedAt: receivedAt)
     }
 
     private func predictBatch(_ connection: Connection, payload: UnsafeRawBufferPointer, flags: UInt8, requestID: UInt32, receivedAt: UInt64) throws(WireError) {
@@ -187,7 +187,7 @@ extension EventLoop {
         }
         connection.commitOutput(total)
         block.recordLatency(nanos: Clock.monotonicNanos() &- receivedAt)
-        shadowBatch(rows: rows, featureCount: view.featureCount, active: model)
+        shadowBatch(view, active: model, receivedAt: receivedAt)
     }
 
     // MARK: Other requests
@@ -236,6 +236,7 @@ extension EventLoop {
                 activeCounters?.add(CounterCells.labelsUnmatched)
                 reply.unmatched += 1
             }
+            shadowLabel(id: view.predictionID(i), actual: view.actualLabel(i), nowNanos: now)
         }
         connection.append(reply, requestID: requestID)
     }

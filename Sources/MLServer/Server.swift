@@ -15,7 +15,10 @@ public final class Server: @unchecked Sendable {
         self.config = config
         self.control = control
         shared = LoopShared(window: PredictionWindow(entries: config.predictionWindowEntries,
-                                                     seconds: config.predictionWindowSeconds, dataLoops: config.loops))
+                                                     seconds: config.predictionWindowSeconds, dataLoops: config.loops),
+                            // Shadowed rows are a sample of the predicted ones: a quarter of the room.
+                            shadowWindow: PredictionWindow(entries: config.predictionWindowEntries / 4,
+                                                           seconds: config.predictionWindowSeconds, dataLoops: config.loops))
     }
 
     /// Binds and starts the loops; returns the bound port (useful with port 0).

@@ -15,6 +15,26 @@ final class ShadowRegistry: @unchecked Sendable {
 
     init() {}
 
+    /// The pair's number (its index, stable for the node's life), registering it if new.
+    func number(active: String, standby: String) -> Int {
+        lock.withLock {
+            if let found = entries.firstIndex(where: { $0.active == active && $0.standby == standby }) { return found }
+            entries.append(Entry(active: active, standby: standby, blocks: [:]))
+            return entries.count - 1
+        }
+    }
+
+    /// Loop `loop`'s counters for pair number `number`; nil for a number never given out.
+    func block(number: Int, loop: Int) -> ShadowBlock? {
+        lock.withLock {
+            guard number >= 0, number < entries.count else { return nil }
+            if let block = entries[number].blocks[loop] { return block }
+            let block = ShadowBlock()
+            entries[number].blocks[loop] = block
+            return block
+        }
+    }
+
     /// Loop `loop`'s counters for the pair, created on first use.
     func block(active: String, standby: String, loop: Int) -> ShadowBlock {
         lock.withLock {

@@ -197,9 +197,12 @@ public struct MetricsReply: WireMessage {
 
     /// The layout this reply is written in: the connection's protocol version (v2 appends fields).
     public var layoutVersion: UInt8 = 1
+    /// v2: the shadow block after the version list (PROTOCOL.md §12.5).
+    public var shadow = ShadowStatus()
 
     public var payloadSize: Int {
         24 + ByteWriter.size(of: activeVersion) + 2 + versions.reduce(0) { $0 + $1.size(version: layoutVersion) }
+            + (layoutVersion >= 2 ? shadow.size : 0)
     }
 
     public func write(to w: inout ByteWriter) {
@@ -209,6 +212,7 @@ public struct MetricsReply: WireMessage {
         w.write(string: activeVersion)
         w.write(UInt16(versions.count))
         for version in versions { version.write(to: &w, version: layoutVersion) }
+        if layoutVersion >= 2 { shadow.write(to: &w) }
     }
 
     public init(from r: inout ByteReader) throws(WireError) {
@@ -219,5 +223,6 @@ public struct MetricsReply: WireMessage {
         let count = Int(try r.readUInt16("version count"))
         versions = []
         for _ in 0..<count { versions.append(try VersionMetrics(from: &r, version: layoutVersion)) }
+        if layoutVersion >= 2 { shadow = try ShadowStatus(from: &r) }
     }
 }
