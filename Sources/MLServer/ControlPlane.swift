@@ -135,20 +135,20 @@ public final class ControlPlane: Sendable {
     /// is set to 0 or the pair changes (swap, load, restart).
     public func setShadow(rate: Float, expectedStandby: String) -> Result<SetShadowReply, SlotError> {
         guard rate.isFinite, rate >= 0, rate <= 1 else {
-            return .failure(SlotError(.invalidArgument, "shadow rate must be between 0 and 1, got \(rate)"))
+            return .failure(SlotError(.invalidArgument, .shadowRateOutOfRange, "shadow rate must be between 0 and 1, got \(rate)"))
         }
         let pair = slots.current()
         if rate > 0 {
-            guard pair.active != nil else { return .failure(SlotError(.unavailable, "no active model")) }
+            guard pair.active != nil else { return .failure(SlotError(.unavailable, .noActiveModel, "no active model")) }
             guard let standby = pair.standby else {
-                return .failure(SlotError(.failedPrecondition, "standby slot is empty; nothing to shadow"))
+                return .failure(SlotError(.failedPrecondition, .standbyEmpty, "standby slot is empty; nothing to shadow"))
             }
             if !expectedStandby.isEmpty && standby.version != expectedStandby {
-                return .failure(SlotError(.failedPrecondition,
+                return .failure(SlotError(.failedPrecondition, .fenceStandbyMismatch,
                     "expected standby version \(expectedStandby) but standby is \(standby.version); nothing changed"))
             }
             guard standby.warmth.isWarm else {
-                return .failure(SlotError(.failedPrecondition, "standby \(standby.version) is still warming up"))
+                return .failure(SlotError(.failedPrecondition, .standbyNotWarm, "standby \(standby.version) is still warming up"))
             }
         }
         let session = shadow.set(rate: rate, pair: pair)

@@ -216,6 +216,7 @@ public struct MetricsReply: WireMessage {
     }
 
     public init(from r: inout ByteReader) throws(WireError) {
+        layoutVersion = r.version
         generation = try r.readUInt64("generation")
         uptimeMillis = try r.readUInt64("uptime")
         timestampMicros = try r.readInt64("timestamp")
