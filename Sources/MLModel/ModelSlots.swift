@@ -19,15 +19,22 @@ public final class SlotPair: Sendable {
     }
 }
 
-/// Why a slot change was refused. Nothing changed when one of these is returned.
+/// Why a slot change was refused: the wire status and reason it is answered with, and a message
+/// for people. Nothing changed when one of these is returned.
 public struct SlotError: Error, Equatable, Sendable, CustomStringConvertible {
     public var status: Status
+    public var reason: Reason
     public var message: String
-    public init(_ status: Status, _ message: String) {
+    public init(_ status: Status, _ reason: Reason, _ message: String) {
         self.status = status
+        self.reason = reason
         self.message = message
     }
-    public var description: String { "\(status): \(message)" }
+    /// A refusal whose reason is not one a caller decides on.
+    public init(_ status: Status, _ message: String) {
+        self.init(status, status == .internal ? .internalBug : .unspecified, message)
+    }
+    public var description: String { "\(status) \(reason): \(message)" }
 }
 
 /// What a control operation changed: the pair before and after.
@@ -71,14 +78,14 @@ public final class ModelSlots: Sendable {
             if let late = conditions.checkDeadline() { return .failure(late) }
             let before = published.current
             guard let active = before.active else {
-                return .failure(SlotError(.failedPrecondition, "no active model"))
+                return .failure(SlotError(.failedPrecondition, .noActiveModel, "no active model"))
             }
             if let expected = expectedActive, !expected.isEmpty, expected != active.version {
-                return .failure(SlotError(.failedPrecondition,
+                return .failure(SlotError(.failedPrecondition, .fenceActiveMismatch,
                     "expected active version \(expected) but active is \(active.version); nothing changed"))
             }
             guard let standby = before.standby else {
-                return .failure(SlotError(.failedPrecondition, "standby slot is empty; load a model into it first"))
+                return .failure(SlotError(.failedPrecondition, .standbyEmpty, "standby slot is empty; load a model into it first"))
             }
             if let mismatch = conditions.checkStandby(standby) { return .failure(mismatch) }
             if standby.version == active.version {
@@ -99,7 +106,7 @@ public final class ModelSlots: Sendable {
             if let late = conditions.checkDeadline() { return .failure(late) }
             let before = published.current
             if let active = before.active, active.featureCount != model.featureCount {
-                return .failure(SlotError(.failedPrecondition,
+                return .failure(SlotError(.failedPrecondition, .shapeMismatch,
                     "\(model.artifact): model \(model.version) takes \(model.featureCount) features but active \(active.version) takes \(active.featureCount); clients would break"))
             }
             // Loading into standby does not change what serves, so the generation stays.
@@ -112,7 +119,7 @@ public final class ModelSlots: Sendable {
         do {
             try persist(after)
         } catch {
-            return .failure(SlotError(.internal, "could not persist slot state: \(error); nothing changed"))
+            return .failure(SlotError(.unavailable, .stateWriteFailed, "could not persist slot state: \(error); nothing changed"))
         }
         published.withLock { $0 = after }
         // Release ordering: a loop that sees the new generation then reads the new pair.

@@ -52,25 +52,3 @@ public struct ReadyReply: WireMessage {
         reason = try r.readString("reason", limit: Limits.reason)
     }
 }
-
-/// A failed request (PROTOCOL.md §7.14): the header's status says what kind, this says why.
-public struct ErrorReply: WireMessage {
-    public static let messageType = MessageType.error
-
-    public var message: String
-
-    public init(message: String) {
-        // Keep within the field limit whatever the caller built; cut on a character boundary.
-        var text = message
-        while text.utf8.count > Limits.message { text.removeLast() }
-        self.message = text
-    }
-
-    public var payloadSize: Int { ByteWriter.size(of: message) }
-
-    public func write(to w: inout ByteWriter) { w.write(string: message) }
-
-    public init(from r: inout ByteReader) throws(WireError) {
-        message = try r.readString("message", limit: Limits.message)
-    }
-}
