@@ -65,10 +65,11 @@ public struct FleetOperations {
                         continue
                     }
                     let standby: SlotInfo
-                    do {
+                    do throws(ControlError) {
                         standby = try operations.load(endpoint, artifact: artifact, checksum: checksum,
                                                       operationID: settings.operationID, force: settings.force)
-                    } catch where error.refusal?.reason == .alreadyActive {
+                    } catch {
+                        guard error.refusal?.reason == .alreadyActive else { throw error }
                         reports.append(alreadyActive(node, active))
                         unchanged.append((endpoint, active))
                         continue

@@ -37,7 +37,7 @@ public struct ControlConditions: Sendable {
     }
 
     /// DEADLINE_EXCEEDED when the deadline has passed: nothing may change.
-    func checkDeadline() -> SlotError? {
+    public func checkDeadline() -> SlotError? {
         guard deadlineUnixMicros != 0 else { return nil }
         let now = now()
         guard now > deadlineUnixMicros else { return nil }
