@@ -15,12 +15,13 @@ final class TestNode {
     let directory: URL
 
     init(loops: Int = 2, maxConnections: Int = 10_000, maxPayload: Int = FrameParser.defaultMaxPayload,
-         active: String = "builtin:v2.0", standby: String? = "builtin:v2.1", persist: Bool = false) throws {
+         active: String = "builtin:v2.0", standby: String? = "builtin:v2.1", persist: Bool = false,
+         warmupRows: Int = WarmUp.defaultRows) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("mlserve-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let stateFile = persist ? StateFile(path: directory.appendingPathComponent("mlserve.state").path, fsync: false) : nil
         let initial = try ControlPlane.restore(stateFile: stateFile, defaultActive: active, defaultStandby: standby).get()
-        control = ControlPlane(initial: initial, stateFile: stateFile, token: TestNode.token)
+        control = ControlPlane(initial: initial, stateFile: stateFile, token: TestNode.token, warmupRows: warmupRows)
         var config = ServerConfig()
         config.port = 0
         config.loops = loops
