@@ -19,6 +19,12 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
     case local = 6
     /// Another fleet operation holds the fleet's lock (the report says who, since when).
     case busy = 7
+    /// `deploy --shadow`: the gate refused the standby (every figure is printed and recorded);
+    /// nothing was swapped, the standby stays loaded for inspection.
+    case gateRefused = 8
+    /// `deploy --shadow`: a swap, a load or a restart on a node interrupted the shadow window;
+    /// nothing was swapped.
+    case shadowAborted = 9
 
     public var meaning: String {
         switch self {
@@ -30,6 +36,8 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
         case .partial: "fleet split or unknown: nodes serve different versions, or a node's state is unknown (each node named)"
         case .local: "local failure: file, database, child node, or the demo's rollback did not happen"
         case .busy: "another fleet operation holds the fleet's lock (who and since when are printed)"
+        case .gateRefused: "deploy --shadow: the gate refused the standby; nothing swapped, standby left loaded"
+        case .shadowAborted: "deploy --shadow: a swap, load or restart during the shadow window; nothing swapped"
         }
     }
 }

@@ -85,6 +85,23 @@ public struct FleetOperations {
         }
     }
 
+    /// Phase 2 alone, for nodes a caller has already prepared and verified (the shadow gate of
+    /// `ShadowDeployment`): each swaps from `from` to `to`, fenced on both, compensating as a
+    /// deploy does.
+    public func promote(_ prepared: [(endpoint: Endpoint, from: SlotIdentity, to: SlotIdentity)]) -> FleetReport {
+        locked(.deploy) {
+            var steps: [Step] = []
+            var reports: [NodeReport] = []
+            for (index, endpoint) in Self.canonical(prepared.map(\.endpoint)).enumerated() {
+                guard let node = prepared.first(where: { $0.endpoint.description == endpoint.description }) else { continue }
+                steps.append(Step(index: index, endpoint: endpoint, from: node.from, to: node.to))
+                reports.append(NodeReport(node: endpoint.description, outcome: .notSwapped, fromVersion: node.from.version,
+                                          prepared: "shadow gate passed for \(node.to)"))
+            }
+            return swapPhase(action: .deploy, steps: steps, unchanged: [], reports: reports)
+        }
+    }
+
     /// Swaps every node (active ↔ standby) fenced on `expect`.
     public func swap(expect: String, nodes: [Endpoint]) -> FleetReport {
         locked(.swap) { flip(action: .swap, expect: expect, nodes: nodes) }

@@ -12,6 +12,7 @@ enum ChangeCommands {
         let expect = command == "swap" || command == "rollback" ? try arguments.value("--expect") : nil
         let artifactText = command == "load" || command == "deploy" ? arguments.positional() : nil
         let force = arguments.flag("--force")
+        let shadow = command == "deploy" ? try ShadowDeployCommand.Options.parse(&arguments) : nil
         let lockWait = try arguments.double("--lock-wait", default: 0, range: 0...3_600)
         let staleLock = try arguments.double("--stale-lock", default: 120, range: 1...86_400)
         let options = try GlobalOptions(&arguments)
@@ -48,6 +49,9 @@ enum ChangeCommands {
         }
 
         let fleet = FleetOperations(operations: operations, settings: settings)
+        if let shadow {
+            return ShadowDeployCommand.run(shadow, artifact: artifact!, checksum: checksum, fleet: fleet, nodes: options.nodes, json: options.json)
+        }
         let report: FleetReport = switch command {
         case "deploy": fleet.deploy(artifact: artifact!, checksum: checksum, target: localIdentity(artifact!, checksum: checksum), nodes: options.nodes)
         case "swap": fleet.swap(expect: expect!, nodes: options.nodes)

@@ -32,6 +32,7 @@ enum Help {
         CHANGE (two-phase across several --node):
           load <artifact>           load into the standby slot and verify [--checksum HEX]
           deploy <artifact>         load standby, verify via Info, swap fenced on the current active [--checksum HEX]
+                                    [--shadow DURATION [--gate gate.json] [--dry-run]]: shadow-score and gate first
           swap --expect VERSION     swap active <-> standby if VERSION is active
           rollback [--expect V]     runbook step 2; prints the runbook's response
         RECORDS:
@@ -71,6 +72,16 @@ enum Help {
             phase 2, only if every load succeeded: swap each node fenced on the active version seen in phase 1.
             If a swap fails part-way the nodes that moved are swapped back (fenced). Recorded in DEPLOYMENTS.
             Exit 5 if the fleet is left mixed.
+            --shadow DURATION (30s, 5m, 500ms): verify before you swap. After the load, wait until every standby
+            is warm, let it score the node's own traffic next to the active for DURATION (SET_SHADOW), then judge
+            each node with the gate: label agreement, F1 vs the active's on the same labelled rows, standby p99,
+            standby errors, drift. Every node must pass before the two-phase swap starts. Refused: nothing
+            swapped, the standby stays loaded, the verdict with every figure goes to DEPLOYMENTS and the
+            notification, exit 8. A swap, load or restart on a node during the window: aborted, exit 9.
+              --gate gate.json   thresholds (strict JSON; README "Gate file" lists keys and defaults)
+              --shadow-rate R    fraction of rows shadowed, 0 < R <= 1 (default 1)
+              --dry-run          judge and report, never swap (exit 0 if the gate passed, 8 if not)
+              --policy FILE      only its webhook_url / notify_command are used, for the notification
             """
         case "swap": body = "mlctl swap --expect VERSION — swap active <-> standby on every node whose active is VERSION (two-phase, like deploy)."
         case "rollback": body = """
