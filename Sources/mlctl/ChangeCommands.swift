@@ -1,7 +1,8 @@
+import MLCommandLine
 import Foundation
 import MLClient
 import MLControl
-import MLServer
+import MLModel
 import MLWire
 
 /// load, deploy, swap, rollback: controller actions, two-phase across the --node list,
@@ -96,7 +97,10 @@ enum ChangeCommands {
     /// The artifact's version and checksum when this host can read it (a built-in, or a file
     /// that is here too), so nodes that already serve it are left alone; nil otherwise.
     static func localIdentity(_ artifact: String, checksum: Digest32) -> SlotIdentity? {
-        guard case .success(let model) = ModelLoader.load(artifact, expectedChecksum: checksum) else { return nil }
+        // mlctl reads the artifact itself (MLModel, not the node's loader) to know its identity.
+        let model = artifact.hasPrefix(BuiltinModels.artifactPrefix) ? BuiltinModels.model(artifact: artifact)
+                                                                      : try? Model.load(path: artifact, expectedChecksum: checksum)
+        guard let model else { return nil }
         return SlotIdentity(version: model.version, checksum: model.checksum)
     }
 

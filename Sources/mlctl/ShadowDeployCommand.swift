@@ -1,5 +1,6 @@
 import Foundation
 import MLClient
+import MLCommandLine
 import MLControl
 import MLWire
 
