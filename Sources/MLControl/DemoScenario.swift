@@ -19,6 +19,8 @@ public final class DemoScenario {
         /// Hard bound on the whole run.
         public var timeLimit: TimeInterval = 45
         public var badArtifact = "builtin:v2.1"
+        /// Act 1: how long the standby shadows the traffic before the gate judges it.
+        public var shadowWindow: TimeInterval = 1.5
         public init() {}
     }
 
@@ -27,6 +29,9 @@ public final class DemoScenario {
         public var incident: IncidentRow?
         public var deployments: [DeploymentRow]
         public var stabilityOutcome: String?
+        /// Act 1: the shadow gate's verdict on the bad model, which must have refused it.
+        public var gate: GateVerdict?
+        public var gateRefused: Bool { gate.map { !$0.passed } ?? false }
     }
 
     private let endpoint: Endpoint
@@ -86,6 +91,8 @@ public final class DemoScenario {
         }
 
         let fleet = FleetOperations(operations: operations)
+        let gate = gateAct(fleet)
+        say("\(t()) ACT 2: deploy \(options.badArtifact) WITHOUT the gate; the watch loop must catch it")
         let report = fleet.deploy(artifact: options.badArtifact, nodes: [endpoint])
         guard report.succeeded, let swap = report.nodes.first?.swap else {
             throw report.nodes.compactMap(\.error).first ?? .local("deploy failed: \(report.lines.joined(separator: "; "))")
@@ -115,7 +122,26 @@ public final class DemoScenario {
             say("\nINCIDENTS row:\n" + RecordViews.incidentDetail(incident))
         }
         say("\nDEPLOYMENTS rows (newest first):\n" + RecordViews.deploymentsTable(deployments).rendered)
-        return Result(rolledBack: rollback != nil, incident: incident, deployments: deployments, stabilityOutcome: incident?.stabilityOutcome)
+        return Result(rolledBack: rollback != nil, incident: incident, deployments: deployments, stabilityOutcome: incident?.stabilityOutcome,
+                      gate: gate)
+    }
+
+    /// Act 1: the bad model through the shadow gate, judged on the rows the node is serving (label
+    /// agreement, and F1 from the labels that arrive by prediction id); it must be refused.
+    private func gateAct(_ fleet: FleetOperations) -> GateVerdict? {
+        say("\(t()) ACT 1: deploy \(options.badArtifact) through the shadow gate (default thresholds, "
+            + "\(Formatting.limit(options.shadowWindow))s window, every row shadowed)")
+        let deployment = ShadowDeployment(fleet: fleet, window: options.shadowWindow, rate: 1,
+                                          notifier: Notifier(printLine: { [say] in say("      notify: " + $0) }),
+                                          say: { [say] line in say("      " + line) })
+        let report = deployment.run(artifact: options.badArtifact, nodes: [endpoint])
+        guard let verdict = report.nodes.first?.verdict else {
+            say("\(t()) GATE did not judge: \(report.outcome.rawValue) \(report.lines.joined(separator: "; "))")
+            return nil
+        }
+        for check in verdict.checks { say("      \(check.outcome.rawValue.uppercased()): \(check.sentence)") }
+        say("\(t()) GATE \(verdict.passed ? "PASSED (unexpected)" : "REFUSED \(verdict.standbyVersion): nothing swapped, exit code \(report.exitCode.rawValue) for mlctl deploy --shadow")")
+        return verdict
     }
 
     private func observe(_ event: WatchEvent) {

@@ -44,6 +44,10 @@ enum DemoCommand {
         for line in queries(databasePath) { print("  " + line) }
         print("  mlctl incidents --db \(databasePath)")
         print("  mlctl history --db \(databasePath)")
+        guard result.gateRefused else {
+            Output.error("mlctl demo: act 1 failed: the shadow gate did not refuse the bad model")
+            return .local
+        }
         guard result.rolledBack, let incident = result.incident, incident.status == "resolved" else {
             Output.error("mlctl demo: the rollback did not happen (or was not verified) within the time limit")
             return .local
