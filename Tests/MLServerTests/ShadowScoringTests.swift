@@ -183,6 +183,25 @@ final class ShadowScoringTests: XCTestCase {
         XCTAssertEqual(labelled.labelledRows, UInt64(sampled.count))
     }
 
+    /// `/metrics` renders the node's live shadow block; every line parses as exposition format.
+    func testPrometheusExportsTheShadowPair() throws {
+        _ = try node.controller().setShadow(rate: 1)
+        let client = try node.client()
+        _ = try client.pipeline(rows(120).map { .predict(Predict(features: $0.features)) })
+        let text = PrometheusExposition.render(info: node.control.info(), metrics: node.control.metrics(), ready: true)
+        let (samples, types) = try AdminPrometheusTests.parseExposition(text)
+        XCTAssertEqual(types["mlserve_shadow_standby_duration_seconds"], "histogram")
+        func value(_ name: String, _ extra: [String: String] = [:]) -> Double? {
+            samples.first { $0.name == name && $0.labels == ["active": "v2.0", "standby": "v2.1"].merging(extra) { a, _ in a } }?.value
+        }
+        XCTAssertEqual(samples.first { $0.name == "mlserve_shadow_rate" }?.value, 1)
+        XCTAssertEqual(value("mlserve_shadow_rows_total"), 120)
+        let pair = try XCTUnwrap(try shadowPair(client))
+        XCTAssertEqual(value("mlserve_shadow_agreements_total"), Double(pair.agreements))
+        XCTAssertEqual(value("mlserve_shadow_standby_duration_seconds_count"), 120)
+        XCTAssertEqual(value("mlserve_shadow_labels_total", ["role": "standby", "outcome": "tp"]), 0)
+    }
+
     /// Without ids, exactly `rate` of the rows by request order.
     func testRowsWithoutIDsAreSampledByRequestOrder() throws {
         _ = try node.controller().setShadow(rate: 0.1)

@@ -10,7 +10,8 @@ import MLWire
 /// - gauges per version, only where defined (no NaN lines): `mlserve_f1_score`,
 ///   `mlserve_anomaly_rate`, `mlserve_drift_psi`;
 /// - node gauges: `mlserve_active_generation`, `mlserve_slot_info{slot,version,model} 1`,
-///   `mlserve_ready`, `mlserve_uptime_seconds`.
+///   `mlserve_ready`, `mlserve_uptime_seconds`;
+/// - shadow scoring (`PrometheusExposition+Shadow`): `mlserve_shadow_*`.
 /// Per-version series carry `version="…"` and, when a slot still holds that version,
 /// `model="…"` (a version no longer loaded keeps its counters but its model name is unknown).
 public enum PrometheusExposition {
@@ -84,6 +85,7 @@ public enum PrometheusExposition {
         sample(&out, "mlserve_ready", "", ready ? "1" : "0")
         family(&out, "mlserve_uptime_seconds", "gauge", "Seconds since the node started.")
         sample(&out, "mlserve_uptime_seconds", "", number(Double(metrics.uptimeMillis) / 1000))
+        renderShadow(&out, metrics.shadow)
         return out
     }
 
@@ -117,11 +119,11 @@ public enum PrometheusExposition {
         }
     }
 
-    private static func family(_ out: inout String, _ name: String, _ type: String, _ help: String) {
+    static func family(_ out: inout String, _ name: String, _ type: String, _ help: String) {
         out += "# HELP \(name) \(escapeHelp(help))\n# TYPE \(name) \(type)\n"
     }
 
-    private static func sample(_ out: inout String, _ name: String, _ labels: String, _ value: String) {
+    static func sample(_ out: inout String, _ name: String, _ labels: String, _ value: String) {
         out += name + labels + " " + value + "\n"
     }
 
