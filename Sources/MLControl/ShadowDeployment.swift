@@ -166,6 +166,14 @@ public struct ShadowDeployment {
         lines += verdicts.map(\.summary)
         let passed = verdicts.allSatisfy(\.passed)
         for n in nodes {
+            if let store = operations.store {
+                do {
+                    try store.insertShadowMetrics(n.verdict!, at: operations.clock(), windowSeconds: window,
+                                                  outcome: n.verdict!.passed ? (dryRun ? "dry_run_passed" : "passed") : "refused")
+                } catch {
+                    say("mlctl: could not record the shadow verdict of \(n.node) in SHADOW_METRICS: \(error)")
+                }
+            }
             record(n, status: dryRun ? (n.verdict!.passed ? "dry_run_passed" : "dry_run_failed") : (n.verdict!.passed ? "gate_passed" : "gate_refused"),
                    detail: n.verdict!.summary)
         }

@@ -109,5 +109,29 @@ struct StoreMigration: Sendable {
                 heartbeat_unix REAL NOT NULL
             );
             """),
+        // One row per node per shadow window judged by `deploy --shadow`: the gate's figures.
+        StoreMigration(version: 3, description: "SHADOW_METRICS", sql: """
+            CREATE TABLE SHADOW_METRICS (
+                id               INTEGER PRIMARY KEY,
+                timestamp        TEXT    NOT NULL,
+                node             TEXT    NOT NULL,
+                active_version   TEXT    NOT NULL,
+                standby_version  TEXT    NOT NULL,
+                window_seconds   REAL    NOT NULL,
+                rows_shadowed    INTEGER NOT NULL,
+                agreement        REAL,
+                labelled_rows    INTEGER NOT NULL,
+                active_f1        REAL,
+                standby_f1       REAL,
+                standby_p99_ms   REAL,
+                standby_errors   INTEGER NOT NULL,
+                active_drift     REAL,
+                standby_drift    REAL,
+                score_diff_p99   REAL,
+                passed           INTEGER NOT NULL,
+                outcome          TEXT    NOT NULL
+            );
+            CREATE INDEX SHADOW_METRICS_by_standby_time ON SHADOW_METRICS (standby_version, timestamp);
+            """),
     ]
 }

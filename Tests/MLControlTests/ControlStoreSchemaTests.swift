@@ -2,12 +2,15 @@ import XCTest
 @testable import MLControl
 
 final class ControlStoreSchemaTests: XCTestCase {
+    private let latest = StoreMigration.all.last!.version
+
     func testNewFileGetsAllTablesAndTheLatestSchemaVersion() throws {
         let store = try ControlStore(path: try temporaryDatabasePath(self))
         let tables = try store.database.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        XCTAssertEqual(tables.map { $0[0] }, [.text("DEPLOYMENTS"), .text("INCIDENTS"), .text("MODEL_METRICS"), .text("schema_version")])
+        XCTAssertEqual(tables.map { $0[0] }, [.text("DEPLOYMENTS"), .text("FLEET_DESIRED"), .text("FLEET_LOCKS"), .text("INCIDENTS"),
+                                               .text("MODEL_METRICS"), .text("SHADOW_METRICS"), .text("schema_version")])
         XCTAssertEqual(try store.schemaVersion, ControlStore.latestSchemaVersion)
-        XCTAssertEqual(ControlStore.latestSchemaVersion, 1)
+        XCTAssertEqual(ControlStore.latestSchemaVersion, StoreMigration.all.count)
     }
 
     func testReopeningMigratesNothingAndKeepsTheData() throws {
@@ -19,8 +22,8 @@ final class ControlStoreSchemaTests: XCTestCase {
         }
         for _ in 0..<3 {
             let store = try ControlStore(path: path)
-            XCTAssertEqual(try store.schemaVersion, 1)
-            XCTAssertEqual(try store.database.query("SELECT COUNT(*) FROM schema_version"), [[.integer(1)]])
+            XCTAssertEqual(try store.schemaVersion, latest)
+            XCTAssertEqual(try store.database.query("SELECT COUNT(*) FROM schema_version"), [[.integer(Int64(latest))]])
             XCTAssertEqual(try store.incidents().map(\.incidentID), ["INC-1"])
         }
     }
@@ -28,35 +31,35 @@ final class ControlStoreSchemaTests: XCTestCase {
     func testLaterMigrationsApplyOnceOnAnExistingFile() throws {
         let path = try temporaryDatabasePath(self)
         _ = try ControlStore(database: SQLiteDatabase(path: path), migrations: StoreMigration.all)
-        let next = StoreMigration.all + [StoreMigration(version: 2, description: "add owner",
+        let next = StoreMigration.all + [StoreMigration(version: latest + 1, description: "add owner",
                                                         sql: "ALTER TABLE INCIDENTS ADD COLUMN owner TEXT")]
         let upgraded = try ControlStore(database: SQLiteDatabase(path: path), migrations: next)
-        XCTAssertEqual(try upgraded.schemaVersion, 2)
+        XCTAssertEqual(try upgraded.schemaVersion, latest + 1)
         // A second open with the same list must not re-run the ALTER (it would fail: duplicate column).
         let again = try ControlStore(database: SQLiteDatabase(path: path), migrations: next)
-        XCTAssertEqual(try again.schemaVersion, 2)
+        XCTAssertEqual(try again.schemaVersion, latest + 1)
         let columns = try again.database.query("SELECT name FROM pragma_table_info('INCIDENTS') WHERE name = 'owner'")
         XCTAssertEqual(columns.count, 1)
     }
 
     func testAFailingMigrationLeavesTheFileAtTheLastGoodVersion() throws {
         let path = try temporaryDatabasePath(self)
-        let broken = StoreMigration.all + [StoreMigration(version: 2, description: "broken",
+        let broken = StoreMigration.all + [StoreMigration(version: latest + 1, description: "broken",
                                                           sql: "CREATE TABLE half (x INTEGER); ALTER TABLE nowhere ADD COLUMN y")]
         XCTAssertThrowsError(try ControlStore(database: SQLiteDatabase(path: path), migrations: broken)) { error in
-            XCTAssertTrue("\(error)".contains("migration 2 (broken) failed"), "\(error)")
+            XCTAssertTrue("\(error)".contains("migration \(latest + 1) (broken) failed"), "\(error)")
         }
         let store = try ControlStore(path: path)
-        XCTAssertEqual(try store.schemaVersion, 1)
+        XCTAssertEqual(try store.schemaVersion, latest)
         XCTAssertEqual(try store.database.query("SELECT COUNT(*) FROM sqlite_master WHERE name = 'half'"), [[.integer(0)]])
     }
 
     func testAFileFromANewerMlctlIsRefused() throws {
         let path = try temporaryDatabasePath(self)
         let store = try ControlStore(path: path)
-        try store.database.run("INSERT INTO schema_version (version, description) VALUES (7, 'future')")
+        try store.database.run("INSERT INTO schema_version (version, description) VALUES (99, 'future')")
         XCTAssertThrowsError(try ControlStore(path: path)) { error in
-            XCTAssertTrue("\(error)".contains("schema version 7"), "\(error)")
+            XCTAssertTrue("\(error)".contains("schema version 99"), "\(error)")
             XCTAssertTrue("\(error)".contains("upgrade mlctl"), "\(error)")
         }
     }

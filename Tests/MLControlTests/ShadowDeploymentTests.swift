@@ -89,6 +89,11 @@ final class ShadowDeploymentTests: XCTestCase {
         XCTAssertEqual(row.toVersion, "v2.1")
         XCTAssertEqual(row.detail, verdict.summary, "the verdict with every figure is recorded")
         XCTAssertFalse(rows.contains { $0.status == "ok" }, "no swap was recorded")
+        let shadow = try XCTUnwrap(try store.shadowVerdicts().first)
+        XCTAssertEqual(shadow.standby, "v2.1")
+        XCTAssertFalse(shadow.passed)
+        XCTAssertEqual(shadow.agreement, verdict.agreement)
+        XCTAssertEqual(shadow.standbyF1, verdict.standbyF1)
     }
 
     /// The good model rebuilt under another version label scores identically: every check passes
