@@ -18,7 +18,7 @@ Written from ``protocol/PROTOCOL.md`` alone (standard library only). It has thre
   complete frame.
 * **Client** -- :class:`Client`, a small blocking client with one request in flight:
   ``hello``, ``predict``, ``predict_batch``, ``feedback``, ``health``, ``ready``, ``info``,
-  ``metrics``, ``load_standby``, ``swap``, ``rollback``. An ERROR frame raises
+  ``metrics``, ``load_standby``, ``swap``, ``rollback``, ``set_shadow`` (v2). An ERROR frame raises
   :class:`RemoteError`, whose ``status`` is the status name (e.g. ``"FAILED_PRECONDITION"``).
 
 Wire errors (bytes that break a rule of the spec) raise :class:`WireError`, which carries the
@@ -95,18 +95,20 @@ LIMIT_REASON = 256
 TYPES: Dict[str, int] = {
     "HELLO": 0x01, "PREDICT": 0x02, "PREDICT_BATCH": 0x03, "FEEDBACK": 0x04,
     "HEALTH": 0x05, "READY": 0x06, "INFO": 0x07, "METRICS": 0x08,
-    "LOAD_STANDBY": 0x10, "SWAP": 0x11, "ROLLBACK": 0x12,
+    "LOAD_STANDBY": 0x10, "SWAP": 0x11, "ROLLBACK": 0x12, "SET_SHADOW": 0x13,
     "HELLO_REPLY": 0x81, "PREDICT_RESULT": 0x82, "PREDICT_BATCH_RESULT": 0x83,
     "FEEDBACK_ACK": 0x84, "HEALTH_REPLY": 0x85, "READY_REPLY": 0x86, "INFO_REPLY": 0x87,
     "METRICS_REPLY": 0x88, "LOAD_STANDBY_REPLY": 0x90, "SWAP_REPLY": 0x91,
-    "ROLLBACK_REPLY": 0x92, "ERROR": 0xFF,
+    "ROLLBACK_REPLY": 0x92, "SET_SHADOW_REPLY": 0x93, "ERROR": 0xFF,
 }
 TYPE_NAMES: Dict[int, str] = {code: name for name, code in TYPES.items()}
 
 #: Requests allowed before HELLO is accepted (§8).
 PRE_HELLO_TYPES = frozenset({"HELLO", "HEALTH", "READY"})
 #: Requests that need the controller role (§5).
-CONTROLLER_TYPES = frozenset({"LOAD_STANDBY", "SWAP", "ROLLBACK"})
+CONTROLLER_TYPES = frozenset({"LOAD_STANDBY", "SWAP", "ROLLBACK", "SET_SHADOW"})
+#: Types that exist only from protocol version 2 (unknown on a v1 connection, §5).
+V2_TYPES = frozenset({"SET_SHADOW", "SET_SHADOW_REPLY"})
 
 STATUSES: Dict[str, int] = {
     "OK": 0, "INVALID_ARGUMENT": 3, "DEADLINE_EXCEEDED": 4, "NOT_FOUND": 5,
@@ -620,6 +622,8 @@ def _enc_metrics_reply(w: _Writer, f: Dict[str, Any]) -> None:
     w.u16(len(versions))
     for v in versions:
         _enc_version_metrics(w, v)
+    if w.version >= 2:
+        _enc_shadow_block(w, f.get("shadow", {}))
 
 
 def _dec_metrics_reply(r: _Reader) -> Dict[str, Any]:
@@ -627,6 +631,8 @@ def _dec_metrics_reply(r: _Reader) -> Dict[str, Any]:
            "active_version": r.string("active_version", LIMIT_VERSION)}
     count = r.u16()
     out["versions"] = [_dec_version_metrics(r) for _ in range(count)]
+    if r.version >= 2:
+        out["shadow"] = _dec_shadow_block(r)  # §12.5
     return out
 
 
@@ -678,6 +684,128 @@ def _dec_swap_outcome(r: _Reader) -> Dict[str, Any]:
             "generation": r.u64(), "timestamp_us": r.i64(), "swap_ns": r.u64()}
 
 
+# 11.13 SET_SHADOW / SET_SHADOW_REPLY (v2) and the §12.5 shadow block
+def _enc_set_shadow(w: _Writer, f: Dict[str, Any]) -> None:
+    rate = float(f["rate"])
+    if not (0.0 <= rate <= 1.0):  # NaN fails too
+        raise ValueError(f"shadow rate must be between 0 and 1, got {rate}")
+    w.f32s([rate])
+    w.reserved(4)
+    w.string("expected_standby", f.get("expected_standby", ""), LIMIT_VERSION)
+
+
+def _dec_set_shadow(r: _Reader) -> Dict[str, Any]:
+    rate = r.f32()
+    r.reserved(4)
+    return {"rate": rate, "expected_standby": r.string("expected_standby", LIMIT_VERSION)}
+
+
+def _enc_set_shadow_reply(w: _Writer, f: Dict[str, Any]) -> None:
+    w.f32s([f["rate"]])
+    w.reserved(4)
+    w.u64(f["session"])
+    w.u64(f["generation"])
+    w.string("active_version", f.get("active_version", ""), LIMIT_VERSION)
+    w.string("standby_version", f.get("standby_version", ""), LIMIT_VERSION)
+
+
+def _dec_set_shadow_reply(r: _Reader) -> Dict[str, Any]:
+    rate = r.f32()
+    r.reserved(4)
+    return {"rate": rate, "session": r.u64(), "generation": r.u64(),
+            "active_version": r.string("active_version", LIMIT_VERSION),
+            "standby_version": r.string("standby_version", LIMIT_VERSION)}
+
+
+SHADOW_DIFFERENCE_BINS = 11
+_CONFUSION = ("tp", "fp", "tn", "fn")
+
+
+def _dec_bins(r: _Reader) -> List[int]:
+    n = r.u16()
+    if n > MAX_BINS:
+        raise _malformed(r.name, f"{n} shadow bins (at most {MAX_BINS})")
+    return r.u64s(n)
+
+
+def _dec_shadow_pair(r: _Reader) -> Dict[str, Any]:
+    out: Dict[str, Any] = {"active_version": r.string("active_version", LIMIT_VERSION),
+                           "standby_version": r.string("standby_version", LIMIT_VERSION),
+                           "rows": r.u64(), "agreements": r.u64(), "standby_errors": r.u64()}
+    out["active_confusion"] = dict(zip(_CONFUSION, r.u64s(4)))
+    out["standby_confusion"] = dict(zip(_CONFUSION, r.u64s(4)))
+    out["standby_latency_sum_ns"] = r.u64()
+    count = r.u16()
+    if count > LATENCY_BUCKETS:
+        raise _malformed(r.name, f"{count} shadow latency buckets (at most {LATENCY_BUCKETS})")
+    buckets = []
+    for _ in range(count):
+        index, n = r.u16(), r.u64()
+        if index >= LATENCY_BUCKETS:
+            raise _malformed(r.name, f"shadow latency bucket index {index} (must be < {LATENCY_BUCKETS})")
+        buckets.append([index, n])
+    out["standby_buckets"] = buckets
+    out["difference_bins"] = _dec_bins(r)
+    out["standby_score_bins"] = _dec_bins(r)
+    out["active_score_bins"] = _dec_bins(r)
+    return out
+
+
+def _enc_shadow_pair(w: _Writer, p: Dict[str, Any]) -> None:
+    w.string("active_version", p["active_version"], LIMIT_VERSION)
+    w.string("standby_version", p["standby_version"], LIMIT_VERSION)
+    for key in ("rows", "agreements", "standby_errors"):
+        w.u64(p[key])
+    for key in ("active_confusion", "standby_confusion"):
+        w.u64s([p[key][c] for c in _CONFUSION])
+    w.u64(p["standby_latency_sum_ns"])
+    w.u16(len(p["standby_buckets"]))
+    for index, n in p["standby_buckets"]:
+        w.u16(index)
+        w.u64(n)
+    for key in ("difference_bins", "standby_score_bins", "active_score_bins"):
+        w.u16(len(p[key]))
+        w.u64s(p[key])
+
+
+def _dec_shadow_block(r: _Reader) -> Dict[str, Any]:
+    rate = r.f32()
+    r.reserved(4)
+    out = {"rate": rate, "session": r.u64(), "active_version": r.string("shadow_active", LIMIT_VERSION),
+           "standby_version": r.string("shadow_standby", LIMIT_VERSION)}
+    out["pairs"] = [_dec_shadow_pair(r) for _ in range(r.u16())]
+    return out
+
+
+def _enc_shadow_block(w: _Writer, f: Dict[str, Any]) -> None:
+    w.f32s([f.get("rate", 0.0)])
+    w.reserved(4)
+    w.u64(f.get("session", 0))
+    w.string("shadow_active", f.get("active_version", ""), LIMIT_VERSION)
+    w.string("shadow_standby", f.get("standby_version", ""), LIMIT_VERSION)
+    pairs = f.get("pairs", [])
+    w.u16(len(pairs))
+    for p in pairs:
+        _enc_shadow_pair(w, p)
+
+
+def shadow_sampled(prediction_id: int, rate: float) -> bool:
+    """Whether a node shadowing at ``rate`` scores the row with ``prediction_id`` on the standby
+    too (§11.13.1): SplitMix64's finaliser of the id below rate × 2^64. ``rate`` is the f32 the
+    node holds (pass it through struct to round like the wire)."""
+    rate = struct.unpack("<f", struct.pack("<f", rate))[0]
+    if rate >= 1.0:
+        return True
+    if not rate > 0.0:
+        return False
+    mask = (1 << 64) - 1
+    z = (prediction_id + 0x9E3779B97F4A7C15) & mask
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+    z ^= z >> 31
+    return z < int(rate * 2.0 ** 64)
+
+
 # 11.12 ERROR
 def _enc_error(w: _Writer, f: Dict[str, Any]) -> None:
     if w.version >= 2:
@@ -708,6 +836,7 @@ _CODECS = {
     "LOAD_STANDBY": (_enc_load_standby, _dec_load_standby),
     "SWAP": (_enc_fenced, _dec_fenced),
     "ROLLBACK": (_enc_fenced, _dec_fenced),
+    "SET_SHADOW": (_enc_set_shadow, _dec_set_shadow),
     "HELLO_REPLY": (_enc_hello_reply, _dec_hello_reply),
     "PREDICT_RESULT": (_enc_predict_result, _dec_predict_result),
     "PREDICT_BATCH_RESULT": (_enc_predict_batch_result, _dec_predict_batch_result),
@@ -719,6 +848,7 @@ _CODECS = {
     "LOAD_STANDBY_REPLY": (_enc_load_standby_reply, _dec_load_standby_reply),
     "SWAP_REPLY": (_enc_swap_outcome, _dec_swap_outcome),
     "ROLLBACK_REPLY": (_enc_swap_outcome, _dec_swap_outcome),
+    "SET_SHADOW_REPLY": (_enc_set_shadow_reply, _dec_set_shadow_reply),
     "ERROR": (_enc_error, _dec_error),
 }
 assert set(_CODECS) == set(TYPES)
@@ -1109,6 +1239,12 @@ class Client:
     def rollback(self, expected: str) -> Dict[str, Any]:
         """ROLLBACK fenced on ``expected`` (controller); same outcome as :meth:`swap`."""
         return self.call("ROLLBACK", {"expected_active": expected})
+
+    def set_shadow(self, rate: float, expected_standby: str = "") -> Dict[str, Any]:
+        """SET_SHADOW (v2, controller, §11.13): the standby also scores ``rate`` of the rows
+        until a swap, a load or a restart; 0 stops it. Returns ``rate``, ``session``,
+        ``generation``, ``active_version``, ``standby_version``."""
+        return self.call("SET_SHADOW", {"rate": rate, "expected_standby": expected_standby})
 
 
 # --------------------------------------------------------------------------------------------

@@ -95,6 +95,11 @@ enum VectorCatalog {
                   .error(.failedPrecondition, ErrorReply(reason: .fenceActiveMismatch,
                                                          message: "expected active v2.2, but the active version is v2.1")),
                   version: 2),
+            valid("set_shadow_v2.request.bin", "request", "SET_SHADOW: shadow a quarter of the rows, fenced on standby v2.1", id: 12,
+                  .setShadow(SetShadowRequest(rate: 0.25, expectedStandby: "v2.1")), version: 2),
+            valid("set_shadow_v2.response.bin", "response", "SET_SHADOW_REPLY: rate 0.25 in force for v2.0 active, v2.1 shadowed", id: 12,
+                  .setShadowReply(SetShadowReply(rate: 0.25, session: 1_764_633_600_000_001, generation: 3,
+                                                 activeVersion: "v2.0", standbyVersion: "v2.1")), version: 2),
         ]
     }
 
