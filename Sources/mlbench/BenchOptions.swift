@@ -29,6 +29,8 @@ struct BenchOptions {
     var swapEveryMillis = 100.0
     var nearSwapMillis = 5.0
     var tokenFile: String?
+    // load only: SET_SHADOW at this rate before the run (nil: leave the node as it is)
+    var shadowRate: Double?
 
     static let sharedUsage = """
       -c N               connections, all driven by one epoll thread (default 50; swap -c 0 = idle node)
@@ -78,6 +80,12 @@ struct BenchOptions {
             swapEveryMillis = try args.double("--swap-every", default: swapEveryMillis, range: 1...3_600_000)
             nearSwapMillis = try args.double("--near", default: nearSwapMillis, range: 0...60_000)
             tokenFile = try args.value("--token-file")
+        } else if let text = try args.value("--shadow") {
+            guard let rate = Double(text), rate >= 0, rate <= 1 else {
+                throw Arguments.Failure("--shadow takes a rate between 0 and 1, got \(text)")
+            }
+            shadowRate = rate
+            tokenFile = try args.value("--token-file")
         }
         try args.finish()
         guard features * batch <= 4096 * 64 else {
@@ -95,6 +103,7 @@ struct BenchOptions {
         if features != 32 { parts.append("--features \(features)") }
         if nodeLoopsGiven { parts.append("--node-loops \(nodeLoops)") }
         if durable { parts.append("--durable") }
+        if let shadowRate { parts.append("--shadow \(trim(shadowRate))") }
         return parts.joined(separator: " ")
     }
 }

@@ -42,6 +42,17 @@ struct BenchRun {
             notes.append("the active model takes \(info.active.featureCount) features, requests carry \(options.features): expect INVALID_ARGUMENT")
         }
 
+        var shadowBefore: ShadowPairMetrics?
+        if let rate = options.shadowRate {
+            do {
+                let client = try NodeClient(endpoint)
+                try client.hello(role: .controller, token: try controllerToken(child: child), clientName: "mlbench-shadow")
+                let reply = try client.setShadow(rate: Float(rate))
+                shadowBefore = try client.metrics().shadow.pair(active: reply.activeVersion, standby: reply.standbyVersion)
+                notes.append("shadow rate \(trim(rate)) on \(reply.activeVersion) active, \(reply.standbyVersion) standby")
+            } catch { throw Failure(description: "SET_SHADOW \(rate) on \(endpoint) refused: \(error)") }
+        }
+
         var connections: [BenchConnection] = []
         for i in 0..<options.connections {
             let fd: Int32
@@ -103,6 +114,15 @@ struct BenchRun {
             notes.append("\(Self.fakeViolationVariable)=1 added one fake linearizability violation (test hook)")
         }
         correctness.recount()
+        if options.shadowRate != nil, let probe = try? NodeClient(endpoint) {
+            // What the standby did meanwhile (warm-up and measured window together).
+            if (try? probe.hello(clientName: "mlbench-shadow")) != nil, let status = try? probe.metrics().shadow,
+               let pair = status.pair(active: versions.0, standby: versions.1) {
+                let w = pair.since(shadowBefore)
+                notes.append("shadowed \(w.rows) rows, agreement \(w.agreementRate.map { String(format: "%.4f", $0) } ?? "-"), "
+                    + "standby errors \(w.standbyErrors), standby p99 \(w.standbyLatencyQuantileNanos(0.99).map { "\($0) ns" } ?? "-") per frame")
+            }
+        }
         let answered = max(outcome.responsesBetweenCPUSnapshots, 1)
         let cpu = BenchReport.CPU(mlbenchMicrosPerRequest: Double(outcome.cpuSelfMicros) / Double(answered),
                                   nodeMicrosPerRequest: outcome.cpuNodeMicros.map { Double($0) / Double(answered) })

@@ -17,6 +17,9 @@ enum LoadBenchmark {
 
     OPTIONS:
     \(BenchOptions.sharedUsage)
+      --shadow R         shadow scoring: SET_SHADOW rate R (0...1) on the node before the run, so the
+                         standby also scores R of the rows; the report notes the rows shadowed
+                         (a --node needs the controller token: $MLSERVE_TOKEN or --token-file)
       -h, --help         this text
 
     Prints predictions/s, latency p50/p90/p99/p99.9/max (from each request's send time, in a
