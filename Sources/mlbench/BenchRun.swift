@@ -49,7 +49,8 @@ struct BenchRun {
                 try client.hello(role: .controller, token: try controllerToken(child: child), clientName: "mlbench-shadow")
                 let reply = try client.setShadow(rate: Float(rate))
                 shadowBefore = try client.metrics().shadow.pair(active: reply.activeVersion, standby: reply.standbyVersion)
-                notes.append("shadow rate \(trim(rate)) on \(reply.activeVersion) active, \(reply.standbyVersion) standby")
+                notes.append(reply.session == 0 ? "shadow off (rate 0)"
+                             : "shadow rate \(trim(rate)) on \(reply.activeVersion) active, \(reply.standbyVersion) standby")
             } catch { throw Failure(description: "SET_SHADOW \(rate) on \(endpoint) refused: \(error)") }
         }
 

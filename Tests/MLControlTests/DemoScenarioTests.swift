@@ -18,6 +18,10 @@ final class DemoScenarioTests: XCTestCase {
         let result = try DemoScenario(endpoint: node.endpoint, token: InProcessNode.token, databasePath: path,
                                       options: options, say: { lines.append($0) }).run()
         let output = lines.lines.joined(separator: "\n")
+        // Act 1: the shadow gate refused v2.1 on the shadow rows (agreement, and F1 once labels arrive by id).
+        let gate = try XCTUnwrap(result.gate, output)
+        XCTAssertTrue(result.gateRefused, gate.summary)
+        XCTAssertTrue(gate.failedChecks.contains { $0.name == "agreement" || $0.name == "f1_drop" }, gate.summary)
         XCTAssertTrue(result.rolledBack, output)
         XCTAssertEqual(node.activeVersion, "v2.0")
         let incident = try XCTUnwrap(result.incident, output)
@@ -26,7 +30,8 @@ final class DemoScenarioTests: XCTestCase {
         XCTAssertEqual(incident.resolution, "Rolled back to previous version")
         XCTAssertNotNil(incident.stabilityOutcome)
         XCTAssertNotEqual(incident.stabilityOutcome, "watching", output)
-        XCTAssertEqual(result.deployments.map(\.action), [.rollback, .deploy])
+        XCTAssertEqual(result.deployments.map(\.action), [.rollback, .deploy, .deploy])
+        XCTAssertEqual(result.deployments.last?.status, "gate_refused", "act 1 is recorded, and swapped nothing")
         XCTAssertTrue(output.contains("DEPLOY v2.1"))
         XCTAssertTrue(output.contains("ROLLED BACK v2.1 -> v2.0"))
         XCTAssertTrue(output.contains("VERIFIED"))
