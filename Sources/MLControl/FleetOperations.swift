@@ -158,8 +158,9 @@ public struct FleetOperations {
 
     /// One fenced swap, its outcome learnt from the node when the reply is lost. True when the
     /// node now serves `target`.
-    private func apply(_ step: Step, plan: SwapPlan, target: SlotIdentity, action: DeploymentAction, report: inout NodeReport) -> Bool {
-        switch operations.attempt(step.endpoint, plan, action: action) {
+    private func apply(_ step: Step, plan: SwapPlan, target: SlotIdentity, action: DeploymentAction, detail: String? = nil,
+                       report: inout NodeReport) -> Bool {
+        switch operations.attempt(step.endpoint, plan, action: action, detail: detail) {
         case .applied(let result):
             report.outcome = .swapped
             report.swap = result
@@ -201,7 +202,8 @@ public struct FleetOperations {
             let back = Step(index: step.index, endpoint: step.endpoint, from: step.to, to: step.from)
             let plan = SwapPlan(expectActive: step.to.version, expectStandby: step.from, operationID: settings.operationID, force: true)
             var attempt = reports[step.index]
-            let moved = apply(back, plan: plan, target: step.from, action: .swap, report: &attempt)
+            let moved = apply(back, plan: plan, target: step.from, action: .swap,
+                              detail: "compensation: \(failedNode) did not swap, putting \(step.endpoint) back", report: &attempt)
             var report = reports[step.index]
             if moved {
                 report.outcome = .compensated
@@ -226,13 +228,13 @@ public struct FleetOperations {
 
     private func locked(_ action: DeploymentAction, _ body: () -> FleetReport) -> FleetReport {
         guard let store = operations.store else { return body() }
-        let started = operations.clock()
+        let started = operations.wallClock()
         while true {
             do {
                 guard let holder = try store.acquireFleetLock(fleet: settings.fleet, operationID: settings.operationID, action: action.rawValue,
-                                                              holder: settings.holder, now: operations.clock(),
+                                                              holder: settings.holder, now: operations.wallClock(),
                                                               staleAfter: settings.staleLockAfter) else { break }
-                if operations.clock().timeIntervalSince(started) >= settings.lockWait {
+                if operations.wallClock().timeIntervalSince(started) >= settings.lockWait {
                     return FleetReport(action: action, nodes: [], operationID: settings.operationID, busy: holder)
                 }
                 operations.sleep(0.1)
@@ -246,7 +248,7 @@ public struct FleetOperations {
     }
 
     private func beat() {
-        _ = try? operations.store?.heartbeatFleetLock(fleet: settings.fleet, operationID: settings.operationID, now: operations.clock())
+        _ = try? operations.store?.heartbeatFleetLock(fleet: settings.fleet, operationID: settings.operationID, now: operations.wallClock())
     }
 
     private func recordDesired(_ nodes: [(Endpoint, SlotIdentity)], artifact: String? = nil) {
