@@ -1,4 +1,3 @@
-import CEpoll
 import Glibc
 import MLWire
 

@@ -22,7 +22,7 @@ public struct NodeOperations {
     /// test's or the demo's compressed time.
     public var wallClock: () -> Date = Date.init
     public var sleep: (TimeInterval) -> Void
-    /// How far this host's wall clock may be from a node's (PROTOCOL.md §14 "Deadlines").
+    /// How far this host's wall clock may be from a node's (PROTOCOL.md §11.10, deadlines).
     public var clockSkew: TimeInterval
     /// Info attempts when learning the outcome of a request whose reply was lost.
     public var resolveAttempts: Int

@@ -49,6 +49,10 @@ public struct SlotChange: Sendable {
 /// across the durable write that precedes publication; `publishLock` guards only the pointer to
 /// the current pair, held for a load or store of it. Prediction threads never touch
 /// `controlLock`, so none ever waits on a lock held for I/O.
+///
+/// Lock order, the only one anywhere: `controlLock` → the state file's write (no lock of its own;
+/// it runs under `controlLock`) → `publishLock`. Nothing holding `publishLock` takes another lock,
+/// and nothing takes `controlLock` while holding `publishLock`.
 public final class ModelSlots: Sendable {
     private let controlLock = Lock()
     private let published: Locked<SlotPair>  // publishLock

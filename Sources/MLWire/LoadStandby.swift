@@ -27,7 +27,7 @@ public struct LoadOptions: Equatable, Sendable {
     }
 }
 
-/// Load an artifact into the standby slot (PROTOCOL.md §7.10). Controller only.
+/// Load an artifact into the standby slot (PROTOCOL.md §11.9). Controller only.
 /// `artifact` is a path on the node's file system, or `builtin:<version>` for a demo model.
 /// A non-zero `expectedChecksum` must equal the artifact's SHA-256 or the load is refused.
 /// `options` nil is the v1 layout; a v2 connection always carries them.

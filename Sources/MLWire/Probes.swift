@@ -1,4 +1,4 @@
-/// Answer to Health: the process is up and its loops answer (PROTOCOL.md §7.7).
+/// Answer to Health: the process is up and its loops answer (PROTOCOL.md §11.5).
 public struct HealthReply: WireMessage {
     public static let messageType = MessageType.healthReply
 
@@ -25,7 +25,7 @@ public struct HealthReply: WireMessage {
     }
 }
 
-/// Answer to Ready: an active model is loaded and the node is not draining (PROTOCOL.md §7.8).
+/// Answer to Ready: an active model is loaded and the node is not draining (PROTOCOL.md §11.6).
 public struct ReadyReply: WireMessage {
     public static let messageType = MessageType.readyReply
 

@@ -11,7 +11,7 @@ public enum ModelKind: UInt8, Sendable, CaseIterable {
     }
 }
 
-/// What one slot holds (PROTOCOL.md §7.9). An empty slot has `present == false` and zero fields.
+/// What one slot holds (PROTOCOL.md §11.7). An empty slot has `present == false` and zero fields.
 public struct SlotInfo: Equatable, Sendable {
     public var present: Bool
     public var modelName: String
@@ -67,7 +67,7 @@ public struct SlotInfo: Equatable, Sendable {
     }
 }
 
-/// The v2 per-slot fields of INFO_REPLY (PROTOCOL.md §11.9).
+/// The v2 per-slot fields of INFO_REPLY (PROTOCOL.md §11.7).
 public struct SlotExtension: Equatable, Sendable {
     /// 0 empty, 1 warming, 2 warm.
     public var warmState: UInt8
@@ -133,7 +133,7 @@ public struct InfoExtension: Equatable, Sendable {
     }
 }
 
-/// Answer to Info: both slots and the generation (PROTOCOL.md §7.9). `extension` nil is the v1
+/// Answer to Info: both slots and the generation (PROTOCOL.md §11.7). `extension` nil is the v1
 /// layout; a v2 connection always gets one.
 public struct InfoReply: WireMessage {
     public static let messageType = MessageType.infoReply

@@ -1,4 +1,4 @@
-/// Control-request flags (PROTOCOL.md §11.10–11.12, v2). Bits other than these are reserved
+/// Control-request flags (PROTOCOL.md §11.9–11.11, v2). Bits other than these are reserved
 /// and must be zero.
 public struct ControlFlags: OptionSet, Equatable, Sendable {
     public let rawValue: UInt8
@@ -60,7 +60,7 @@ extension ControlFlags {
 }
 
 /// Swap active and standby, fenced on the version the caller believes is active
-/// (PROTOCOL.md §7.11). Empty `expectedActive` means unfenced: allowed, not recommended.
+/// (PROTOCOL.md §11.10). Empty `expectedActive` means unfenced: allowed, not recommended.
 /// `fence` nil is the v1 layout; a v2 connection always carries one.
 public struct SwapRequest: WireMessage {
     public static let messageType = MessageType.swap
@@ -87,7 +87,7 @@ public struct SwapRequest: WireMessage {
 }
 
 /// The runbook's rollback: the same flip as Swap, answered with the runbook's fields
-/// (PROTOCOL.md §7.12).
+/// (PROTOCOL.md §11.11).
 public struct RollbackRequest: WireMessage {
     public static let messageType = MessageType.rollback
 
