@@ -2,7 +2,7 @@ import MLCommandLine
 import Foundation
 import MLClient
 import MLControl
-import MLServer
+import MLModel
 import MLWire
 
 /// load, deploy, swap, rollback: controller actions, two-phase across the --node list,
@@ -93,7 +93,12 @@ enum ChangeCommands {
     /// The artifact's version and checksum when this host can read it (a built-in, or a file
     /// that is here too), so nodes that already serve it are left alone; nil otherwise.
     static func localIdentity(_ artifact: String, checksum: Digest32) -> SlotIdentity? {
-        guard case .success(let model) = ModelLoader.load(artifact, expectedChecksum: checksum) else { return nil }
+        if artifact.hasPrefix("builtin:") {
+            guard let model = BuiltinModels.model(artifact: artifact), checksum.isZero || checksum == model.checksum else { return nil }
+            return SlotIdentity(version: model.version, checksum: model.checksum)
+        }
+        guard FileManager.default.isReadableFile(atPath: artifact),
+              let model = try? Model.load(path: artifact, expectedChecksum: checksum) else { return nil }
         return SlotIdentity(version: model.version, checksum: model.checksum)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import MLClient
+import MLTooling
 import XCTest
 
 /// Several real `mlctl` processes opening one database that does not exist yet, at once (the
