@@ -175,8 +175,9 @@ public struct FleetOperations {
 
     /// One fenced swap, its outcome learnt from the node when the reply is lost. True when the
     /// node now serves `target`.
-    private func apply(_ step: Step, plan: SwapPlan, target: SlotIdentity, action: DeploymentAction, report: inout NodeReport) -> Bool {
-        switch operations.attempt(step.endpoint, plan, action: action) {
+    private func apply(_ step: Step, plan: SwapPlan, target: SlotIdentity, action: DeploymentAction, detail: String? = nil,
+                       report: inout NodeReport) -> Bool {
+        switch operations.attempt(step.endpoint, plan, action: action, detail: detail) {
         case .applied(let result):
             report.outcome = .swapped
             report.swap = result
@@ -218,7 +219,8 @@ public struct FleetOperations {
             let back = Step(index: step.index, endpoint: step.endpoint, from: step.to, to: step.from)
             let plan = SwapPlan(expectActive: step.to.version, expectStandby: step.from, operationID: settings.operationID, force: true)
             var attempt = reports[step.index]
-            let moved = apply(back, plan: plan, target: step.from, action: .swap, report: &attempt)
+            let moved = apply(back, plan: plan, target: step.from, action: .swap,
+                              detail: "compensation: \(failedNode) did not swap, putting \(step.endpoint) back", report: &attempt)
             var report = reports[step.index]
             if moved {
                 report.outcome = .compensated
@@ -243,13 +245,13 @@ public struct FleetOperations {
 
     private func locked(_ action: DeploymentAction, _ body: () -> FleetReport) -> FleetReport {
         guard let store = operations.store else { return body() }
-        let started = operations.clock()
+        let started = operations.wallClock()
         while true {
             do {
                 guard let holder = try store.acquireFleetLock(fleet: settings.fleet, operationID: settings.operationID, action: action.rawValue,
-                                                              holder: settings.holder, now: operations.clock(),
+                                                              holder: settings.holder, now: operations.wallClock(),
                                                               staleAfter: settings.staleLockAfter) else { break }
-                if operations.clock().timeIntervalSince(started) >= settings.lockWait {
+                if operations.wallClock().timeIntervalSince(started) >= settings.lockWait {
                     return FleetReport(action: action, nodes: [], operationID: settings.operationID, busy: holder)
                 }
                 operations.sleep(0.1)
@@ -263,7 +265,7 @@ public struct FleetOperations {
     }
 
     private func beat() {
-        _ = try? operations.store?.heartbeatFleetLock(fleet: settings.fleet, operationID: settings.operationID, now: operations.clock())
+        _ = try? operations.store?.heartbeatFleetLock(fleet: settings.fleet, operationID: settings.operationID, now: operations.wallClock())
     }
 
     private func recordDesired(_ nodes: [(Endpoint, SlotIdentity)], artifact: String? = nil) {
@@ -277,40 +279,5 @@ public struct FleetOperations {
         } catch {
             FileHandle.standardError.write(Data("mlctl: could not record the desired state of fleet \(settings.fleet): \(error)\n".utf8))
         }
-    }
-}
-
-/// How a fleet operation identifies itself and waits for others.
-public struct FleetSettings: Sendable {
-    /// The name the lock and the desired state are kept under.
-    public var fleet: String
-    /// Sent on every control request and shown in each node's Info as its last operation.
-    public var operationID: String
-    /// How long to wait for another operation's lock before giving up (0: refuse at once).
-    public var lockWait: TimeInterval
-    /// A lock whose holder has not shown life for this long is taken over.
-    public var staleLockAfter: TimeInterval
-    /// LOAD: reload even the active artifact; SWAP: swap to a standby that is not warm.
-    public var force: Bool
-    public var holder: String
-
-    public init(fleet: String = "default", operationID: String = FleetSettings.newOperationID(), lockWait: TimeInterval = 0,
-                staleLockAfter: TimeInterval = 120, force: Bool = false, holder: String = FleetSettings.defaultHolder()) {
-        self.fleet = fleet
-        self.operationID = operationID
-        self.lockWait = lockWait
-        self.staleLockAfter = staleLockAfter
-        self.force = force
-        self.holder = holder
-    }
-
-    public static func newOperationID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let stamp = Int64(Date().timeIntervalSince1970)
-        return "op-\(stamp)-\(String(generator.next() as UInt32, radix: 16))"
-    }
-
-    public static func defaultHolder() -> String {
-        "mlctl pid \(ProcessInfo.processInfo.processIdentifier) on \(ProcessInfo.processInfo.hostName)"
     }
 }

@@ -67,7 +67,7 @@ public struct FleetReconciler {
             desired = try store.desired(fleet: fleet)
             guard !desired.isEmpty else { return [] }
             if let holder = try store.acquireFleetLock(fleet: fleet, operationID: operationID, action: "reconcile",
-                                                       holder: FleetSettings.defaultHolder(), now: operations.clock(),
+                                                       holder: FleetSettings.defaultHolder(), now: operations.wallClock(),
                                                        staleAfter: staleLockAfter) {
                 return [("-", "skipped: fleet \(fleet) is locked by \(holder)")]
             }

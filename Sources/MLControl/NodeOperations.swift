@@ -16,9 +16,13 @@ public struct NodeOperations {
     public var store: ControlStore?
     /// DEPLOYMENTS.actor: "manual", or the rule that acted.
     public var actor: String
+    /// Times written to DEPLOYMENTS (the watch loop's injected clock).
     public var clock: () -> Date
+    /// The real wall clock: deadlines are compared with the nodes' wall clocks, never with a
+    /// test's or the demo's compressed time.
+    public var wallClock: () -> Date = Date.init
     public var sleep: (TimeInterval) -> Void
-    /// How far this host's wall clock may be from a node's (PROTOCOL.md §14 "Deadlines").
+    /// How far this host's wall clock may be from a node's (PROTOCOL.md §11.10, deadlines).
     public var clockSkew: TimeInterval
     /// Info attempts when learning the outcome of a request whose reply was lost.
     public var resolveAttempts: Int
@@ -42,7 +46,7 @@ public struct NodeOperations {
     }
 
     /// The deadline for a control request sent now: the node refuses it once mlctl stops waiting.
-    func deadline() -> Date { clock().addingTimeInterval(access.timeout) }
+    func deadline() -> Date { wallClock().addingTimeInterval(access.timeout) }
 
     static func micros(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1_000_000).rounded()) }
 
@@ -83,7 +87,13 @@ public struct NodeOperations {
     public func attempt(_ endpoint: Endpoint, _ plan: SwapPlan, action: DeploymentAction, detail: String? = nil) -> SwapAttempt {
         let node = endpoint.description
         let client: NodeClient
-        do { client = try access.connect(endpoint, controller: true) } catch { return .refused(error) }
+        do { client = try access.connect(endpoint, controller: true) } catch {
+            // Nothing was sent: the node cannot have changed.
+            record(DeploymentRow(timestamp: clock(), action: action, actor: actor, node: node, fromVersion: plan.expectActive,
+                                 toVersion: nil, status: "failed", detail: ([detail].compactMap { $0 } + ["\(error)"]).joined(separator: "; "),
+                                 operationID: plan.operationID))
+            return .refused(error)
+        }
         defer { client.close() }
         let deadline = deadline()
         let fence = SwapFence(expectedStandby: plan.expectStandby?.version ?? "",
@@ -131,7 +141,7 @@ public struct NodeOperations {
     /// node serves `target` → applied; anything else → not applied. The DEPLOYMENTS row is
     /// updated from 'unknown' once known.
     public func resolve(_ endpoint: Endpoint, target: SlotIdentity, unknown: UnknownSwap) -> SwapResolution {
-        let wait = unknown.deadline.addingTimeInterval(clockSkew).timeIntervalSince(clock())
+        let wait = unknown.deadline.addingTimeInterval(clockSkew).timeIntervalSince(wallClock())
         if wait > 0 { sleep(wait) }
         var last = "no attempt"
         for attempt in 1...max(1, resolveAttempts) {
@@ -172,56 +182,4 @@ public struct NodeOperations {
             FileHandle.standardError.write(Data("mlctl: could not update DEPLOYMENTS row \(id): \(error)\n".utf8))
         }
     }
-}
-
-/// A slot's identity: what fences compare.
-public struct SlotIdentity: Equatable, Sendable, CustomStringConvertible {
-    public var version: String
-    public var checksum: Digest32
-
-    public init(version: String, checksum: Digest32) {
-        self.version = version
-        self.checksum = checksum
-    }
-
-    public init(_ slot: SlotInfo) { self.init(version: slot.version, checksum: slot.checksum) }
-
-    public var description: String { "\(version) (sha256 \(checksum.hex.prefix(12))…)" }
-}
-
-/// What a fenced swap expects and carries.
-public struct SwapPlan: Sendable {
-    public var expectActive: String
-    /// nil: the standby is not fenced (v1 behaviour).
-    public var expectStandby: SlotIdentity?
-    public var operationID: String
-    public var force: Bool
-
-    public init(expectActive: String, expectStandby: SlotIdentity? = nil, operationID: String = "", force: Bool = false) {
-        self.expectActive = expectActive
-        self.expectStandby = expectStandby
-        self.operationID = operationID
-        self.force = force
-    }
-}
-
-/// A swap sent without an answer: when its deadline is, and its DEPLOYMENTS row.
-public struct UnknownSwap: Sendable {
-    public var deadline: Date
-    public var rowID: Int64?
-}
-
-public enum SwapAttempt {
-    case applied(SwapResult)
-    case refused(ControlError)
-    case unknown(ControlError, UnknownSwap)
-}
-
-public enum SwapResolution {
-    /// The node serves the target: the swap applied (or someone made it so).
-    case applied(InfoReply)
-    /// The deadline has passed and the node does not serve the target: it never will by this request.
-    case notApplied(InfoReply)
-    /// The node did not answer Info either.
-    case unknown(String)
 }

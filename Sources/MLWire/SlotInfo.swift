@@ -67,7 +67,7 @@ public struct SlotInfo: Equatable, Sendable {
     }
 }
 
-/// The v2 per-slot fields of INFO_REPLY (PROTOCOL.md §11.9).
+/// The v2 per-slot fields of INFO_REPLY (PROTOCOL.md §11.7).
 public struct SlotExtension: Equatable, Sendable {
     /// 0 empty, 1 warming, 2 warm.
     public var warmState: UInt8

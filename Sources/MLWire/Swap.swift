@@ -1,4 +1,4 @@
-/// Control-request flags (PROTOCOL.md §11.10–11.12, v2). Bits other than these are reserved
+/// Control-request flags (PROTOCOL.md §11.9–11.11, v2). Bits other than these are reserved
 /// and must be zero.
 public struct ControlFlags: OptionSet, Equatable, Sendable {
     public let rawValue: UInt8

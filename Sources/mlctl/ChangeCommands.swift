@@ -97,10 +97,12 @@ enum ChangeCommands {
     /// The artifact's version and checksum when this host can read it (a built-in, or a file
     /// that is here too), so nodes that already serve it are left alone; nil otherwise.
     static func localIdentity(_ artifact: String, checksum: Digest32) -> SlotIdentity? {
-        // mlctl reads the artifact itself (MLModel, not the node's loader) to know its identity.
-        let model = artifact.hasPrefix(BuiltinModels.artifactPrefix) ? BuiltinModels.model(artifact: artifact)
-                                                                      : try? Model.load(path: artifact, expectedChecksum: checksum)
-        guard let model else { return nil }
+        if artifact.hasPrefix("builtin:") {
+            guard let model = BuiltinModels.model(artifact: artifact), checksum.isZero || checksum == model.checksum else { return nil }
+            return SlotIdentity(version: model.version, checksum: model.checksum)
+        }
+        guard FileManager.default.isReadableFile(atPath: artifact),
+              let model = try? Model.load(path: artifact, expectedChecksum: checksum) else { return nil }
         return SlotIdentity(version: model.version, checksum: model.checksum)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import MLCommandLine
 import MLClient
 import MLCommandLine
 import MLControl
@@ -18,23 +19,14 @@ enum FleetCommand {
         let statuses = try reconciler.status(extra: options.nodesGiven ? options.nodes : [])
         let lock = try store.fleetLock(fleet: options.fleet)
         if options.json {
-            Output.json([
-                "fleet": options.fleet,
-                "lock": lock.map { ["operation_id": $0.operationID, "action": $0.action, "holder": $0.holder,
-                                    "since": SQLTime.iso8601($0.acquiredAt)] as [String: Any] } ?? NSNull(),
-                "converged": statuses.allSatisfy(\.converged),
-                "nodes": statuses.map { s in
-                    [
-                        "node": s.node, "converged": s.converged,
-                        "desired": s.desired.map { ["version": $0.version, "checksum": $0.checksum, "operation_id": $0.operationID ?? NSNull()] as [String: Any] } ?? NSNull(),
-                        "active": s.actual.map { $0.active.present ? $0.active.version : "" } ?? NSNull(),
-                        "active_checksum": s.actual.map { $0.active.checksum.hex } ?? NSNull(),
-                        "standby": s.actual.map { $0.standby.present ? $0.standby.version : "" } ?? NSNull(),
-                        "last_operation_id": s.actual?.lastOperationID ?? NSNull(),
-                        "error": s.error ?? NSNull(),
-                    ] as [String: Any]
-                },
-            ] as [String: Any])
+            var lockObject: Any = NSNull()
+            if let lock {
+                lockObject = ["operation_id": lock.operationID, "action": lock.action, "holder": lock.holder,
+                              "since": SQLTime.iso8601(lock.acquiredAt)] as [String: Any]
+            }
+            let nodes: [[String: Any]] = statuses.map(json)
+            Output.json(["fleet": options.fleet, "lock": lockObject, "converged": statuses.allSatisfy { $0.converged },
+                         "nodes": nodes] as [String: Any])
         } else {
             print("fleet \(options.fleet)" + (lock.map { ": LOCKED by \($0)" } ?? ""))
             for s in statuses {
@@ -48,6 +40,21 @@ enum FleetCommand {
                 print(line)
             }
         }
-        return statuses.allSatisfy(\.converged) ? .ok : .partial
+        return statuses.allSatisfy { $0.converged } ? .ok : .partial
+    }
+
+    static func json(_ s: FleetReconciler.NodeStatus) -> [String: Any] {
+        var o: [String: Any] = ["node": s.node, "converged": s.converged]
+        if let d = s.desired {
+            o["desired"] = ["version": d.version, "checksum": d.checksum, "operation_id": d.operationID ?? ""] as [String: Any]
+        }
+        if let info = s.actual {
+            o["active"] = info.active.present ? info.active.version : ""
+            o["active_checksum"] = info.active.checksum.hex
+            o["standby"] = info.standby.present ? info.standby.version : ""
+            o["last_operation_id"] = info.lastOperationID ?? ""
+        }
+        if let error = s.error { o["error"] = error }
+        return o
     }
 }

@@ -63,4 +63,21 @@ final class ControlStoreSchemaTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("upgrade mlctl"), "\(error)")
         }
     }
+
+    /// A version-1 file (as the previous mlctl wrote it) keeps its DEPLOYMENTS rows and then
+    /// accepts 'reconcile' rows with an operation id.
+    func testVersionOneFileUpgradesDeploymentsToAcceptReconcile() throws {
+        let path = try temporaryDatabasePath(self)
+        do {
+            let old = try ControlStore(database: SQLiteDatabase(path: path), migrations: Array(StoreMigration.all.prefix(1)))
+            try old.database.run("INSERT INTO DEPLOYMENTS (timestamp, action, actor, node, status) VALUES ('2026-01-01 00:00:00', 'deploy', 'manual', 'n1', 'ok')")
+            XCTAssertThrowsError(try old.database.run("INSERT INTO DEPLOYMENTS (timestamp, action, actor, node, status) VALUES ('2026-01-01 00:00:00', 'reconcile', 'x', 'n1', 'ok')"))
+        }
+        let store = try ControlStore(path: path)
+        XCTAssertEqual(try store.schemaVersion, 2)
+        try store.insertDeployment(DeploymentRow(timestamp: noon, action: .reconcile, actor: "reconcile", node: "n1", fromVersion: "a",
+                                                 toVersion: "b", status: "ok", operationID: "op-1"))
+        XCTAssertEqual(try store.deployments().map(\.action), [.reconcile, .deploy])
+        XCTAssertEqual(try store.deployments().first?.operationID, "op-1")
+    }
 }
