@@ -123,6 +123,30 @@ final class ShadowDeploymentTests: XCTestCase {
         XCTAssertEqual(try info(node.endpoint, token: token).active.version, "v2.0-rebuild")
     }
 
+    /// Two nodes: the rebuild agrees with node A's active (v2.0) but not with node B's (v2.1).
+    /// B's refusal keeps A from swapping too: every node must pass before phase 2.
+    func testOneNodeRefusingStopsTheWholeFleet() throws {
+        let a = try InProcessNode()
+        let b = try InProcessNode(active: "builtin:v2.1", standby: "builtin:v2.0")
+        defer { a.stop(); b.stop() }
+        var artifact = try XCTUnwrap(BuiltinModels.build(version: "v2.0"))
+        artifact.version = "v2.0-rebuild"
+        let path = directory.appendingPathComponent("rebuild.mlart").path
+        try Data(try ArtifactWriter.encode(artifact)).write(to: URL(fileURLWithPath: path))
+        let token = InProcessNode.token
+        let report = deployment(a.endpoint, token: token) {
+            self.labelledTraffic(a.endpoint, token: token)
+            self.labelledTraffic(b.endpoint, token: token)
+        }.run(artifact: path, nodes: [a.endpoint, b.endpoint])
+        XCTAssertEqual(report.outcome, .refused)
+        let verdicts = Dictionary(uniqueKeysWithValues: report.nodes.map { ($0.node, $0.verdict?.passed) })
+        XCTAssertEqual(verdicts[a.endpoint.description], true)
+        XCTAssertEqual(verdicts[b.endpoint.description], false)
+        XCTAssertNil(report.fleet, "no swap phase")
+        XCTAssertEqual(try info(a.endpoint, token: token).active.version, "v2.0")
+        XCTAssertEqual(try info(b.endpoint, token: token).active.version, "v2.1")
+    }
+
     func testSwapDuringTheWindowAbortsAndTheDeployChangesNothing() throws {
         let node = try InProcessNode()
         defer { node.stop() }
