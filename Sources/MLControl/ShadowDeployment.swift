@@ -169,7 +169,7 @@ public struct ShadowDeployment {
             if let store = operations.store {
                 do {
                     try store.insertShadowMetrics(n.verdict!, at: operations.clock(), windowSeconds: window,
-                                                  outcome: n.verdict!.passed ? (dryRun ? "dry_run_passed" : "passed") : "refused")
+                                                  outcome: (dryRun ? "dry_run_" : "") + (n.verdict!.passed ? "passed" : "refused"))
                 } catch {
                     say("mlctl: could not record the shadow verdict of \(n.node) in SHADOW_METRICS: \(error)")
                 }

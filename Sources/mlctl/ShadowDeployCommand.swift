@@ -31,7 +31,12 @@ enum ShadowDeployCommand {
             }
             guard rate > 0 else { throw Arguments.Failure("--shadow-rate must be above 0 for a shadow deploy") }
             var options = Options(window: seconds, rate: Float(rate), dryRun: dryRun)
-            if let gatePath { options.gate = try ShadowGate.load(path: gatePath) }
+            if let gatePath {
+                do { options.gate = try ShadowGate.load(path: gatePath) } catch {
+                    // PolicyError words it for policy files; the gate file shares its rules.
+                    throw Arguments.Failure("--gate \(gatePath): " + error.description.replacingOccurrences(of: "policy", with: "gate"))
+                }
+            }
             if let policyPath { options.policy = try RunbookPolicy.load(path: policyPath) }
             return options
         }
@@ -49,7 +54,10 @@ enum ShadowDeployCommand {
 
     static func run(_ options: Options, artifact: String, checksum: Digest32, fleet: FleetOperations,
                     nodes: [Endpoint], json: Bool) -> ExitCode {
-        let notifier = options.policy.map { Notifier(policy: $0) } ?? Notifier()
+        // With --json, stdout carries only the JSON object: the notification's line goes to stderr.
+        let toStderr: @Sendable (String) -> Void = { text in FileHandle.standardError.write(Data((text + "\n").utf8)) }
+        let line = json ? toStderr : Notifier.writeToStdout
+        let notifier = options.policy.map { Notifier(policy: $0, printLine: line) } ?? Notifier(printLine: line)
         let deployment = ShadowDeployment(fleet: fleet, gate: options.gate, window: options.window, rate: options.rate,
                                           dryRun: options.dryRun, notifier: notifier, say: { line in if !json { print(line) } })
         let report = deployment.run(artifact: artifact, checksum: checksum, nodes: nodes)
