@@ -21,13 +21,15 @@ public struct DeploymentRow: Equatable, Sendable {
     public var generation: Int64?
     /// How long the swap took on the node, in microseconds.
     public var swapMicros: Double?
-    /// "ok", "failed", "fenced" (CAS refused), …
+    /// "ok", "failed", "fenced" (CAS refused), "dry_run" (recorded, not done), …
     public var status: String
     public var detail: String?
+    /// For a change a rule made (or would have made): its numbers.
+    public var why: TriggerRecord?
 
     public init(id: Int64? = nil, timestamp: Date, action: DeploymentAction, actor: String, node: String,
                 fromVersion: String?, toVersion: String?, generation: Int64? = nil, swapMicros: Double? = nil,
-                status: String, detail: String? = nil) {
+                status: String, detail: String? = nil, why: TriggerRecord? = nil) {
         self.id = id
         self.timestamp = timestamp
         self.action = action
@@ -39,5 +41,6 @@ public struct DeploymentRow: Equatable, Sendable {
         self.swapMicros = swapMicros
         self.status = status
         self.detail = detail
+        self.why = why
     }
 }

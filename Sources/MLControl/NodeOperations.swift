@@ -46,7 +46,8 @@ public struct NodeOperations {
     /// Swaps active ↔ standby fenced on `expect`, as a `.swap`, `.deploy` or `.rollback`
     /// (the same flip on the node; the action is why, and picks the Rollback message for
     /// rollbacks so the node's own log says so). A CAS refusal reports the actual version.
-    public func swap(_ endpoint: Endpoint, expect: String, action: DeploymentAction, detail: String? = nil) throws(ControlError) -> SwapResult {
+    public func swap(_ endpoint: Endpoint, expect: String, action: DeploymentAction, detail: String? = nil,
+                     why: TriggerRecord? = nil) throws(ControlError) -> SwapResult {
         let node = endpoint.description
         let started = DispatchTime.now().uptimeNanoseconds
         do {
@@ -58,7 +59,7 @@ public struct NodeOperations {
             record(DeploymentRow(timestamp: result.at, action: action, actor: actor, node: node,
                                  fromVersion: outcome.previousVersion, toVersion: outcome.activeVersion,
                                  generation: Int64(clamping: outcome.generation), swapMicros: result.swapMicros, status: "ok",
-                                 detail: ([detail].compactMap { $0 } + ["round trip \(Int(roundTrip)) µs"]).joined(separator: "; ")))
+                                 detail: ([detail].compactMap { $0 } + ["round trip \(Int(roundTrip)) µs"]).joined(separator: "; "), why: why))
             return result
         } catch {
             var failure = error
@@ -68,7 +69,7 @@ public struct NodeOperations {
                 failure = .casMismatch(node: node, expected: expect, actual: try? info(endpoint).active.version)
             }
             record(DeploymentRow(timestamp: clock(), action: action, actor: actor, node: node, fromVersion: expect,
-                                 toVersion: nil, status: status, detail: ([detail].compactMap { $0 } + ["\(failure)"]).joined(separator: "; ")))
+                                 toVersion: nil, status: status, detail: ([detail].compactMap { $0 } + ["\(failure)"]).joined(separator: "; "), why: why))
             throw failure
         }
     }

@@ -37,6 +37,7 @@ enum Help {
         RECORDS:
           incidents                 INCIDENTS, newest first [--limit N] [--status S] [--id ID]
           history                   DEPLOYMENTS, newest first [--limit N]
+          resolve INCIDENT          close an incident by hand (ends a paused rule's hold) [--note TEXT]
         AUTOMATION:
           watch                     poll, record MODEL_METRICS, apply the runbook's triggers, roll back, verify, notify
         ARTIFACTS:
@@ -79,10 +80,11 @@ enum Help {
             flip back. Prints the runbook's response: status, previous_version, rolled_back_to, timestamp (UTC).
             Recorded in DEPLOYMENTS with actor 'manual'.
             """
-        case "incidents": body = "mlctl incidents [--limit N] [--status investigating|resolved|rollback_failed] [--id ID] — INCIDENTS, newest first."
+        case "incidents": body = "mlctl incidents [--limit N] [--status investigating|resolved|rollback_failed|paused|dry_run] [--id ID] — INCIDENTS, newest first."
+        case "resolve": body = "mlctl resolve INCIDENT [--note TEXT] — mark an incident resolved by hand. A 'paused' incident holds its node (no automatic action on that version) until resolved or until `mlctl rollback` changes the version."
         case "history": body = "mlctl history [--limit N] — DEPLOYMENTS (deploy, swap, rollback), newest first, with actor, generation and swap time."
         case "watch": body = """
-            mlctl watch [--interval S] [--duration S] [--rounds N] [--policy FILE]
+            mlctl watch [--interval S] [--duration S] [--rounds N] [--policy FILE] [--dry-run]
                         [--deploy-window S] [--stability-window S] [--baseline-window S]
             Polls every node each interval (default: the policy's poll_interval_seconds, 10) and writes MODEL_METRICS.
             Triggers (policy; defaults are the runbook's): F1 drop > 0.05 vs baseline or p99 > 2 s within the deploy
@@ -90,6 +92,11 @@ enum Help {
             version, record an incident, notify, then watch the stability window (30 min) and record the outcome.
             Anomaly rate > 3x baseline -> an 'investigating' incident, no rollback. Baseline: the previous version's
             average over the baseline window (24 h) before the deploy. A node that goes away -> incident; resumes when back.
+            Error rate is the MODEL's (requests it failed); requests a client got wrong (NaN, wrong width) are client
+            errors and never trigger a rollback (optional alert: client_error_rate_limit). F1 needs min_feedback labels
+            and min_label_coverage. Per rule the policy's "actions" picks rollback | pause | notify | dry_run;
+            --dry-run makes every rule record what it would have done and change nothing. Too little data for a rule
+            prints 'inconclusive': never a rollback, never 'healthy'.
             Runs until --duration/--rounds or Ctrl-C.
             """
         case "demo": body = """

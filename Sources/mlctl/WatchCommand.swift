@@ -18,6 +18,7 @@ enum WatchCommand {
         policy.stabilityWindowSeconds = try arguments.double("--stability-window", default: policy.stabilityWindowSeconds, range: 0.01...1e9)
         policy.baselineWindowSeconds = try arguments.double("--baseline-window", default: policy.baselineWindowSeconds, range: 0.01...1e9)
         policy.pollIntervalSeconds = interval
+        let dryRun = arguments.flag("--dry-run")
         let options = try GlobalOptions(&arguments)
         try arguments.finish()
         var duration: TimeInterval?
@@ -28,9 +29,10 @@ enum WatchCommand {
         try policy.validate()
         let store = try options.openStore()
         let json = options.json
-        let configuration = WatchConfiguration(nodes: options.nodes, policy: policy, interval: interval, duration: duration, maxRounds: rounds)
+        let configuration = WatchConfiguration(nodes: options.nodes, policy: policy, interval: interval, duration: duration, maxRounds: rounds,
+                                               dryRun: dryRun)
         print("watching \(options.nodes.map(\.description).joined(separator: ", ")) every \(Formatting_limit(interval))s; "
-            + "recording to \(options.databasePath)" + (duration.map { " for \(Formatting_limit($0))s" } ?? " until stopped"))
+            + "recording to \(options.databasePath)" + (dryRun ? "; DRY RUN: nothing will be changed on the nodes" : "") + (duration.map { " for \(Formatting_limit($0))s" } ?? " until stopped"))
         let loop = WatchLoop(configuration: configuration, store: store, access: options.access,
                              notifier: Notifier(policy: policy), onEvent: { event in
                                  if json {
