@@ -73,10 +73,11 @@ extension VersionMetrics {
         return total == 0 ? nil : Double(clientErrors) / total
     }
 
-    /// labels / requests over a window, capped at 1 (a label may arrive a window after its
-    /// prediction): the fraction of predictions that got a label. nil without predictions.
+    /// Ground-truth rows (labels joined by id plus controller feedback: the confusion matrix's
+    /// total) / requests over a window, capped at 1 (a label may arrive a window after its
+    /// prediction): the fraction of predictions F1 rests on. nil without predictions.
     public var labelCoverage: Double? {
-        requests == 0 ? nil : min(1, Double(labels) / Double(requests))
+        requests == 0 ? nil : min(1, Double(feedbackCount) / Double(requests))
     }
 
     /// The q-quantile of label delay in milliseconds (upper bound of its bucket); nil without labels.
