@@ -27,7 +27,7 @@ final class Connection {
 
     var greeted = false
     var role = ConnectionRole.data
-    /// The protocol version agreed in HELLO (1 until then).
+    /// The protocol version HELLO agreed on; 1 until then (errors before HELLO use v1 layouts).
     var protocolVersion: UInt8 = 1
     /// A load is running on the control thread; later requests wait so replies stay in order.
     var awaitingControl = false

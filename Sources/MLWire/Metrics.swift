@@ -8,7 +8,7 @@ public struct BucketCount: Equatable, Sendable {
     }
 }
 
-/// Cumulative counters for one model version since the node started (PROTOCOL.md §7.13).
+/// Cumulative counters for one model version since the node started (PROTOCOL.md §11.8).
 /// Like Prometheus counters they only grow; a controller takes differences between polls.
 public struct VersionMetrics: Equatable, Sendable {
     public var version: String
@@ -212,6 +212,7 @@ public struct MetricsReply: WireMessage {
     }
 
     public init(from r: inout ByteReader) throws(WireError) {
+        layoutVersion = r.version
         generation = try r.readUInt64("generation")
         uptimeMillis = try r.readUInt64("uptime")
         timestampMicros = try r.readInt64("timestamp")

@@ -122,7 +122,7 @@ public struct PredictView {
     }
 }
 
-/// The answer to a Predict (PROTOCOL.md §7.3): the generation and version that computed it.
+/// The answer to a Predict (PROTOCOL.md §11.2): the generation and version that computed it.
 public struct PredictResult: WireMessage {
     public static let messageType = MessageType.predictResult
     public static let fixedSize = 16

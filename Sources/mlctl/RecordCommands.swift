@@ -1,4 +1,5 @@
 import Foundation
+import MLCommandLine
 import MLClient
 import MLControl
 
