@@ -70,14 +70,14 @@ final class WatchHarness {
     var labelFilter: ((UInt8) -> Bool)?
 
     init(_ test: XCTestCase, policy: RunbookPolicy = WatchHarness.testPolicy, node: InProcessNode? = nil,
-         clock: FakeClock = FakeClock()) throws {
+         clock: FakeClock = FakeClock(), dryRun: Bool = false) throws {
         self.node = try node ?? InProcessNode()
         self.policy = policy
         self.clock = clock
         store = try ControlStore(path: try temporaryDatabasePath(test))
         let lines = LineBox()
         let box = EventBox()
-        loop = WatchLoop(configuration: WatchConfiguration(nodes: [self.node.endpoint], policy: policy, retryDelay: 0),
+        loop = WatchLoop(configuration: WatchConfiguration(nodes: [self.node.endpoint], policy: policy, retryDelay: 0, dryRun: dryRun),
                          store: store, access: NodeAccess(token: InProcessNode.token, timeout: 5),
                          notifier: Notifier(policy: policy, printLine: { lines.append($0) }),
                          clock: { [clock] in clock.now }, sleep: { [clock] in clock.advance($0) },
