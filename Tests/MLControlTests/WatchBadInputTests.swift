@@ -27,9 +27,12 @@ final class WatchBadInputTests: XCTestCase {
     }
 
     func testATokenlessClientSendingOnlyBadRowsBesideNormalTrafficCannotCauseARollback() throws {
-        let h = try WatchHarness(self)
+        // Deploy the good model (v2.0) over the worse one: nothing a model does can fire a rule here.
+        var policy = WatchHarness.testPolicy
+        policy.pollIntervalSeconds = 60  // 31 polls cover the 30-minute deploy window
+        let h = try WatchHarness(self, policy: policy, node: try InProcessNode(active: "builtin:v2.1", standby: "builtin:v2.0"))
         try h.seedBaseline()
-        XCTAssertTrue(h.deployStandby(artifact: "builtin:mlp-v1").succeeded)
+        XCTAssertTrue(h.deployStandby(artifact: "builtin:v2.0").succeeded)
         let attacker = try h.node.dataClient()
         let generation = h.node.control.info().generation
         // The whole deploy window (30 min) at 10 s polls: three bad requests for every good one.
@@ -39,18 +42,19 @@ final class WatchBadInputTests: XCTestCase {
             XCTAssertTrue(replies.allSatisfy { if case .error(.invalidArgument, _) = $0 { true } else { false } })
             try h.round(1_000)
         }
-        XCTAssertEqual(h.node.activeVersion, "mlp-v1", "client errors must never roll a healthy model back")
+        XCTAssertEqual(h.node.activeVersion, "v2.0", "client errors must never roll a healthy model back: "
+                       + ((try? h.store.incidents().map(\.rootCause).joined(separator: "; ")) ?? ""))
         XCTAssertEqual(h.node.control.info().generation, generation)
         XCTAssertTrue(h.rolledBack().isEmpty)
         XCTAssertTrue(try h.store.incidents().isEmpty)
-        let rows = try h.store.metrics(modelName: "anomaly-detector", version: "mlp-v1", from: noon, to: h.clock.now)
+        let rows = try h.store.metrics(modelName: "anomaly-detector", version: "v2.0", from: noon, to: h.clock.now)
         XCTAssertEqual(rows.count, rounds)
         for row in rows {
             XCTAssertEqual(row.modelErrorRate, 0)
             XCTAssertEqual(row.errorRate, 0, "error_rate holds the model's rate")
             XCTAssertEqual(try XCTUnwrap(row.clientErrorRate), 0.75, accuracy: 1e-9)
         }
-        let live = try XCTUnwrap(try h.node.dataClient().metrics().versions.first { $0.version == "mlp-v1" })
+        let live = try XCTUnwrap(try h.node.dataClient().metrics().versions.first { $0.version == "v2.0" })
         XCTAssertEqual(live.modelErrors, 0)
         XCTAssertEqual(live.clientErrors, UInt64(3_000 * rounds))
     }
