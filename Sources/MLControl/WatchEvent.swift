@@ -30,6 +30,8 @@ public enum WatchEvent: Sendable {
     case dryRun(node: String, at: Date, trigger: Trigger, incidentID: String)
     /// Something the loop could not do but survived (database error, …).
     case problem(node: String, at: Date, message: String)
+    /// The fleet's desired state compared with what a node serves, and what was done about it.
+    case reconcile(node: String, at: Date, message: String)
 
     public var at: Date {
         switch self {
@@ -37,7 +39,7 @@ public enum WatchEvent: Sendable {
              .verified(_, let at, _, _), .rollbackFailed(_, let at, _, _, _), .investigating(_, let at, _, _),
              .rollbackWithheld(_, let at, _, _, _), .nodeDown(_, let at, _, _), .nodeBack(_, let at, _, _),
              .stability(_, let at, _, _), .problem(_, let at, _), .inconclusive(_, let at, _, _),
-             .paused(_, let at, _, _), .waiting(_, let at, _, _), .dryRun(_, let at, _, _):
+             .paused(_, let at, _, _), .waiting(_, let at, _, _), .dryRun(_, let at, _, _), .reconcile(_, let at, _):
             at
         }
     }
@@ -89,6 +91,8 @@ public enum WatchEvent: Sendable {
             return "\(time) waiting \(node) \(version): incident \(id) is paused (mlctl rollback or mlctl resolve \(id))"
         case .dryRun(let node, _, let trigger, let id):
             return "\(time) DRY RUN \(node) \(trigger.version): would \(trigger.action.rawValue): \(trigger.sentence); incident \(id)"
+        case .reconcile(let node, _, let message):
+            return "\(time) reconcile \(node): \(message)"
         }
     }
 }
