@@ -91,7 +91,7 @@ final class ControlStoreSchemaTests: XCTestCase {
             XCTAssertThrowsError(try old.database.run("INSERT INTO DEPLOYMENTS (timestamp, action, actor, node, status) VALUES ('2026-01-01 00:00:00', 'reconcile', 'x', 'n1', 'ok')"))
         }
         let store = try ControlStore(path: path)
-        XCTAssertEqual(try store.schemaVersion, 2)
+        XCTAssertEqual(try store.schemaVersion, ControlStore.latestSchemaVersion)
         try store.insertDeployment(DeploymentRow(timestamp: noon, action: .reconcile, actor: "reconcile", node: "n1", fromVersion: "a",
                                                  toVersion: "b", status: "ok", operationID: "op-1"))
         XCTAssertEqual(try store.deployments().map(\.action), [.reconcile, .deploy])
