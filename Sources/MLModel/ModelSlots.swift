@@ -97,6 +97,8 @@ public final class ModelSlots: Sendable {
     private func commit(before: SlotPair, after: SlotPair, persist: (SlotPair) throws -> Void) -> Result<SlotChange, SlotError> {
         do {
             try persist(after)
+        } catch let error as SlotError {
+            return .failure(error)  // already says what failed and that nothing changed
         } catch {
             return .failure(SlotError(.internal, "could not persist slot state: \(error); nothing changed"))
         }

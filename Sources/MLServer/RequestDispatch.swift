@@ -30,6 +30,16 @@ extension EventLoop {
     func protocolError(_ connection: Connection, _ error: WireError, requestID: UInt32) {
         connection.append(ErrorReply(message: error.description), requestID: requestID, status: error.status)
         if error.closesConnection { connection.closeAfterFlush = true }
+        logProtocolError(connection, error, requestID: requestID)
+    }
+
+    /// One rate-limited line per protocol error, with the peer and a hex sample of the bytes.
+    func logProtocolError(_ connection: Connection, _ error: WireError, requestID: UInt32) {
+        guard logLimit.admit(now: Clock.monotonicNanos()) else { return }
+        NodeLog.event("protocol_error", level: "warn", [
+            ("peer", NodeLog.peer(connection.fd)), ("status", error.status.name), ("request", String(requestID)),
+            ("closes", error.closesConnection ? "yes" : "no"), ("error", error.description),
+            ("sample", NodeLog.sample(connection.bufferedInput))])
     }
 
     func reject(_ connection: Connection, _ status: Status, _ message: String, requestID: UInt32) {
@@ -74,7 +84,7 @@ extension EventLoop {
                 // One fenced flip; only the reply's type differs (Rollback answers the runbook).
                 let expected = type == .swap ? try SwapRequest.decode(payload: payload).expectedActive
                                              : try RollbackRequest.decode(payload: payload).expectedActive
-                switch control.swap(expectedActive: expected) {
+                switch control.swap(expectedActive: expected, actor: "rpc:" + NodeLog.peer(connection.fd)) {
                 case .success(let outcome) where type == .swap: connection.append(SwapReply(outcome), requestID: id)
                 case .success(let outcome): connection.append(RollbackReply(outcome), requestID: id)
                 case .failure(let error): reject(connection, error.status, error.message, requestID: id)
@@ -196,6 +206,13 @@ extension EventLoop {
         guard hello.maxVersion >= supported.lowerBound, hello.minVersion <= supported.upperBound else {
             return reject(connection, .unimplemented,
                           "no common protocol version: client speaks \(hello.minVersion)...\(hello.maxVersion), node speaks \(supported.lowerBound)...\(supported.upperBound)",
+                          requestID: requestID)
+        }
+        if connection.reserveOnly && hello.role != .controller {
+            // TODO(reason): connectionLimit once the Reason enum lands.
+            connection.closeAfterFlush = true
+            return reject(connection, .resourceExhausted,
+                          "connection limit: the last \(config.controllerReserve) of \(config.maxConnections) connections are kept for controllers; retry later",
                           requestID: requestID)
         }
         if hello.role == .controller {
