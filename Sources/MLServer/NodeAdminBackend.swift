@@ -36,6 +36,8 @@ public struct NodeAdminBackend: AdminBackend {
         }
     }
 
+    public func stateRecovery() -> String? { control.stateRecovery }
+
     public func checkToken(_ presented: String) -> TokenCheck {
         control.checkToken(presented) ? .ok : .wrong
     }

@@ -76,6 +76,13 @@ public final class StateFile: @unchecked Sendable {
             created = opened >= 0
         }
         guard opened >= 0 else { throw StateFile.failure("open state file \(path)", errno) }
+        // Continue above every sequence already in the file, even if nobody read it first.
+        let bytes = StateFile.contents(of: opened)
+        for index in 0..<2 where index * StateFile.regionSize < bytes.count {
+            let start = index * StateFile.regionSize
+            let region = Array(bytes[start..<min(bytes.count, start + StateFile.regionSize)])
+            if let found = StateFile.headerSequence(region) { sequence = max(sequence, found) }
+        }
         // Reserve the space: fills holes (files from older versions were sparse) and extends a new
         // file; data already there is kept. posix_fallocate returns the error, not -1.
         let reserved = posix_fallocate(opened, 0, off_t(StateFile.fileSize))
@@ -146,6 +153,9 @@ public final class StateFile: @unchecked Sendable {
 
     private func writeLocked(_ json: [UInt8]) throws(SlotError) {
         try openLocked()
+        // Cut short under us (or a write failed): reserve the space again before writing into it.
+        var status = stat()
+        if fstat(fd, &status) != 0 || status.st_size < off_t(StateFile.fileSize) { reserveBeforeWrite = true }
         if reserveBeforeWrite {
             let reserved = posix_fallocate(fd, 0, off_t(StateFile.fileSize))
             guard reserved == 0 else { throw StateFile.failure("reserve space in state file \(path)", reserved) }
