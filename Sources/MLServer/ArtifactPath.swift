@@ -15,13 +15,13 @@ public enum ArtifactPath {
     public static func check(_ path: String, modelDirectory: String?) -> Result<String, SlotError> {
         if path.hasPrefix(ModelLoader.builtinPrefix) { return .success(path) }
         if path.utf8.contains(0) {
-            return .failure(SlotError(.invalidArgument, "artifact path contains a NUL byte; refused"))
+            return .failure(SlotError(.invalidArgument, .pathRefused, "artifact path contains a NUL byte; refused"))
         }
         guard path.hasPrefix("/") else {
-            return .failure(SlotError(.invalidArgument, "artifact path must be absolute (it is opened on the node, whose working directory is not the sender's), got \(path)"))
+            return .failure(SlotError(.invalidArgument, .pathRefused, "artifact path must be absolute (it is opened on the node, whose working directory is not the sender's), got \(path)"))
         }
         guard path.utf8.count < Int(PATH_MAX) else {
-            return .failure(SlotError(.invalidArgument, "artifact path is \(path.utf8.count) bytes, longer than the \(Int(PATH_MAX) - 1)-byte limit"))
+            return .failure(SlotError(.invalidArgument, .pathRefused, "artifact path is \(path.utf8.count) bytes, longer than the \(Int(PATH_MAX) - 1)-byte limit"))
         }
         if let modelDirectory, !isInside(lexicallyNormalized(path), modelDirectory) {
             return .failure(outside(modelDirectory))
@@ -29,10 +29,10 @@ public enum ArtifactPath {
         guard let resolved = realPath(path) else {
             let code = errno
             switch code {
-            case ELOOP: return .failure(SlotError(.invalidArgument, "artifact \(path): too many levels of symbolic links"))
-            case ENAMETOOLONG: return .failure(SlotError(.invalidArgument, "artifact \(path): a path component is too long"))
-            case ENOENT, ENOTDIR: return .failure(SlotError(.notFound, "artifact \(path): no such file"))
-            default: return .failure(SlotError(.failedPrecondition, "artifact \(path): cannot open: \(String(cString: strerror(code)))"))
+            case ELOOP: return .failure(SlotError(.invalidArgument, .pathRefused, "artifact \(path): too many levels of symbolic links"))
+            case ENAMETOOLONG: return .failure(SlotError(.invalidArgument, .pathRefused, "artifact \(path): a path component is too long"))
+            case ENOENT, ENOTDIR: return .failure(SlotError(.notFound, .artifactNotFound, "artifact \(path): no such file"))
+            default: return .failure(SlotError(.failedPrecondition, .artifactUnreadable, "artifact \(path): cannot open: \(String(cString: strerror(code)))"))
             }
         }
         if let modelDirectory, !isInside(resolved, realPath(modelDirectory) ?? modelDirectory) {
@@ -46,30 +46,30 @@ public enum ArtifactPath {
         let fd = Glibc.open(resolved, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             let code = errno
-            let status: Status = code == ENOENT ? .notFound : .failedPrecondition
-            return .failure(SlotError(status, "artifact \(shown): cannot open: \(String(cString: strerror(code)))"))
+            return .failure(code == ENOENT ? SlotError(.notFound, .artifactNotFound, "artifact \(shown): no such file")
+                                           : SlotError(.failedPrecondition, .artifactUnreadable, "artifact \(shown): cannot open: \(String(cString: strerror(code)))"))
         }
         defer { Glibc.close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-            return .failure(SlotError(.invalidArgument, "artifact \(shown): not a regular file"))
+            return .failure(SlotError(.invalidArgument, .artifactInvalid, "artifact \(shown): not a regular file"))
         }
         guard info.st_size <= off_t(ArtifactFormat.maxFileSize) else {
-            return .failure(SlotError(.invalidArgument, "artifact \(shown): larger than the \(ArtifactFormat.maxFileSize)-byte limit"))
+            return .failure(SlotError(.invalidArgument, .artifactInvalid, "artifact \(shown): larger than the \(ArtifactFormat.maxFileSize)-byte limit"))
         }
         var magic = [UInt8](repeating: 0, count: ArtifactFormat.magic.count)
         let n = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, 0) }
         guard n >= 0 else {
-            return .failure(SlotError(.failedPrecondition, "artifact \(shown): cannot read: \(String(cString: strerror(errno)))"))
+            return .failure(SlotError(.failedPrecondition, .artifactUnreadable, "artifact \(shown): cannot read: \(String(cString: strerror(errno)))"))
         }
         guard n == magic.count, magic == ArtifactFormat.magic else {
-            return .failure(SlotError(.invalidArgument, "artifact \(shown): not an MLServe artifact"))
+            return .failure(SlotError(.invalidArgument, .artifactInvalid, "artifact \(shown): not an MLServe artifact"))
         }
         return .success(())
     }
 
     static func outside(_ directory: String) -> SlotError {
-        SlotError(.permissionDenied, "artifact path is outside the model directory \(directory) (--model-dir); refused")
+        SlotError(.permissionDenied, .pathOutsideModelDir, "artifact path is outside the model directory \(directory) (--model-dir); refused")
     }
 
     static func isInside(_ path: String, _ directory: String) -> Bool {

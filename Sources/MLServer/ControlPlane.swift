@@ -145,20 +145,17 @@ public final class ControlPlane: Sendable {
         case .failure(let error): return .failure(error)
         }
         if let bound = versionChecksums.withLock({ $0[model.version] }), bound != model.checksum {
-            // TODO(reason): versionChecksumConflict once the Reason enum lands.
-            return .failure(SlotError(.failedPrecondition,
+            return .failure(SlotError(.failedPrecondition, .versionChecksumConflict,
                 "version \(model.version) is already bound on this node to checksum \(bound.hex); \(artifact) has \(model.checksum.hex). Give the new artifact its own version label"))
         }
         let before = slots.current()
         if !force, let active = before.active, active.version == model.version {
-            // TODO(reason): alreadyActive once the Reason enum lands.
-            return .failure(SlotError(.failedPrecondition,
+            return .failure(SlotError(.failedPrecondition, .alreadyActive,
                 "version \(model.version) is the active model; loading it into standby would make the next rollback land on the same model (force to do it anyway); nothing changed"))
         }
         let candidate = SlotPair(active: before.active, standby: model, generation: before.generation)
         guard StateFile.fits(candidate) else {
-            // TODO(reason): pathRefused once the Reason enum lands.
-            return .failure(SlotError(.invalidArgument,
+            return .failure(SlotError(.invalidArgument, .pathRefused,
                 "the slot state with artifact path \(artifact) does not fit the state file's \(StateFile.regionSize)-byte record; use a shorter path; nothing changed"))
         }
         registry.register(model)

@@ -272,8 +272,7 @@ final class EventLoop: @unchecked Sendable {
                 NodeLog.event("connection_timeout", level: "warn", [("peer", NodeLog.peer(connection.fd)), ("kind", kind),
                                                                     ("buffered", String(connection.inputEnd - connection.inputStart))])
             }
-            // TODO(reason): idleTimeout once the Reason enum lands.
-            reject(connection, .unavailable, kind == "idle" ? "idle connection closed" : "\(kind == "hello" ? "HELLO" : "frame") not completed in time; closing", requestID: 0)
+            reject(connection, .unavailable, .idleTimeout, kind == "idle" ? "idle connection closed" : "\(kind == "hello" ? "HELLO" : "frame") not completed in time; closing", requestID: 0)
             connection.closeAfterFlush = true
             finishIO(connection)
         }
@@ -312,7 +311,7 @@ final class EventLoop: @unchecked Sendable {
 
     /// RESOURCE_EXHAUSTED before HELLO (v1 layout), then close.
     private func refuseAtLimit(_ fd: Int32) {
-        // TODO(reason): connectionLimit once the Reason enum lands.
+        // Before HELLO no version is agreed: the v1 layout, which every client reads.
         let bytes = ErrorReply(message: "connection limit of \(config.maxConnections) reached; retry later")
             .frameBytes(requestID: 0, status: .resourceExhausted)
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -515,6 +514,7 @@ final class EventLoop: @unchecked Sendable {
         connection.awaitingControl = true
         let fd = connection.fd
         let serial = connection.serial
+        let version = connection.protocolVersion
         let control = self.control
         shared.loadQueue.async { [self] in
             let bytes: [UInt8]
@@ -523,7 +523,7 @@ final class EventLoop: @unchecked Sendable {
             case .success(let reply):
                 bytes = reply.frameBytes(requestID: requestID)
             case .failure(let error):
-                bytes = ErrorReply(message: error.message).frameBytes(requestID: requestID, status: error.status)
+                bytes = ErrorReply(error.reason, error.message, version: version).frameBytes(requestID: requestID, status: error.status)
             }
             post(Completion(fd: fd, serial: serial, bytes: bytes))
         }

@@ -105,7 +105,7 @@ public final class StateFile: @unchecked Sendable {
     /// A failed write as the refusal the caller answers with: UNAVAILABLE, nothing changed.
     static func failure(_ what: String, _ code: Int32) -> SlotError {
         let why = code == ENOSPC ? "disk full" : String(cString: strerror(code))
-        return SlotError(.unavailable, "cannot \(what): \(why) (errno \(code)); nothing changed")
+        return SlotError(.unavailable, .stateWriteFailed, "cannot \(what): \(why) (errno \(code)); nothing changed")
     }
 
     /// fsync of the directory holding `path`, so a newly created file's entry is durable.
@@ -167,7 +167,7 @@ public final class StateFile: @unchecked Sendable {
         // each region in a process blanks all of it.
         let region = StateFile.region(sequence: next, json: json, padTo: lengthWritten[index])
         guard !region.isEmpty else {
-            throw SlotError(.invalidArgument, "slot state of \(json.count) bytes does not fit the state file's \(StateFile.regionSize)-byte region (artifact paths too long); nothing changed")
+            throw SlotError(.invalidArgument, .pathRefused, "slot state of \(json.count) bytes does not fit the state file's \(StateFile.regionSize)-byte region (artifact paths too long); nothing changed")
         }
         let offset = off_t(index * StateFile.regionSize)
         let written = region.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, offset) }

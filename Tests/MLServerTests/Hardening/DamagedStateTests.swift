@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import MLClient
+import MLTooling
 import MLServer
 import XCTest
 

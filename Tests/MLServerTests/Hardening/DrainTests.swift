@@ -2,6 +2,7 @@ import CEpoll
 import Foundation
 import Glibc
 import MLClient
+import MLTooling
 import MLWire
 import XCTest
 

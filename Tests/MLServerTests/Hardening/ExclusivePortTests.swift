@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import MLClient
+import MLTooling
 import XCTest
 
 /// Issue 10 point 1: one node owns its port. A second `mlserve` on a port already served must
