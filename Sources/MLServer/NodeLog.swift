@@ -14,7 +14,8 @@ public enum NodeLog {
         case off = 2
     }
 
-    private static let format = Atomic<Int>(Format.text.rawValue)
+    /// Off until the executable configures it: a node embedded in tests or tools stays quiet.
+    private static let format = Atomic<Int>(Format.off.rawValue)
 
     public static func configure(format value: Format) { format.store(value.rawValue, ordering: .relaxed) }
 

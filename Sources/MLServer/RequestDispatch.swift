@@ -214,10 +214,12 @@ extension EventLoop {
                           requestID: requestID)
         }
         if connection.reserveOnly && hello.role != .controller {
+            // About the connection, not the request: id 0, as for the limit at accept (and in the
+            // v1 layout, since no version is agreed), so clients read it as connectionLimit.
             connection.closeAfterFlush = true
             return reject(connection, .resourceExhausted, .connectionLimit,
                           "connection limit: the last \(config.controllerReserve) of \(config.maxConnections) connections are kept for controllers; retry later",
-                          requestID: requestID)
+                          requestID: 0)
         }
         if hello.role == .controller {
             guard control.checkToken(hello.token) else {
