@@ -35,7 +35,7 @@ public enum TokenSource {
 
     /// `count` bytes from the kernel's CSPRNG as hex; throws when it cannot deliver them all
     /// (a token of zeros would be one anyone could guess). `source` is for tests.
-    static func randomHex(bytes count: Int, source: String = "/dev/urandom") throws -> String {
+    public static func randomHex(bytes count: Int, source: String = "/dev/urandom") throws -> String {
         var bytes = [UInt8](repeating: 0, count: count)
         let fd = Glibc.open(source, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SocketError("open \(source) for a random token") }

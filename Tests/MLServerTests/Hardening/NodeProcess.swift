@@ -41,13 +41,15 @@ final class NodeProcess {
     }
 
     /// Runs a node that is expected to exit by itself (a refused start): status and stderr.
-    func runToExit(_ extra: [String], state: String? = nil, ulimit: String? = nil, timeout: TimeInterval = 20) throws -> (status: Int32, errors: String) {
+    func runToExit(_ extra: [String], state: String? = nil, ulimit: String? = nil, timeout: TimeInterval = 20,
+                   environment extraEnvironment: [String: String] = [:]) throws -> (status: Int32, errors: String) {
         let (executable, arguments) = command(arguments(extra, state: state), ulimit: ulimit)
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["MLSERVE_TOKEN"] = token
+        environment.merge(extraEnvironment) { $1 }
         process.environment = environment
         let errors = Pipe()
         process.standardError = errors
