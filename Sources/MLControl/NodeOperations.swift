@@ -62,15 +62,31 @@ public struct NodeOperations {
             return result
         } catch {
             var failure = error
-            var status = "failed"
             if error.refusal?.reason == .fenceActiveMismatch {
-                status = "fenced"
                 failure = .casMismatch(node: node, expected: expect, actual: try? info(endpoint).active.version)
             }
-            record(DeploymentRow(timestamp: clock(), action: action, actor: actor, node: node, fromVersion: expect,
-                                 toVersion: nil, status: status, detail: ([detail].compactMap { $0 } + ["\(failure)"]).joined(separator: "; ")))
+            recordRefusal(action: action, node: node, fromVersion: expect, error: error, shown: failure, detail: detail)
             throw failure
         }
+    }
+
+    /// Records an attempt that changed nothing: "fenced" (CAS refused), "refused" (the node
+    /// said no: the status and reason are in the detail) or "failed" (unreachable, local).
+    public func recordRefusal(action: DeploymentAction, node: String, fromVersion: String?, error: ControlError,
+                              shown: ControlError? = nil, detail: String? = nil) {
+        let status: String
+        var parts = [detail].compactMap { $0 }
+        if let refusal = error.refusal {
+            status = refusal.reason == .fenceActiveMismatch ? "fenced" : "refused"
+            parts.append("\(refusal.status.name) \(refusal.reason.name)")
+        } else if case .casMismatch = error {
+            status = "fenced"
+        } else {
+            status = "failed"
+        }
+        parts.append("\(shown ?? error)")
+        record(DeploymentRow(timestamp: clock(), action: action, actor: actor, node: node, fromVersion: fromVersion,
+                             toVersion: nil, status: status, detail: parts.joined(separator: "; ")))
     }
 
     /// Recording must not turn a done swap into a reported failure: the node changed either

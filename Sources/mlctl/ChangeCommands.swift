@@ -10,8 +10,9 @@ enum ChangeCommands {
     static func run(_ command: String, _ arguments: inout Arguments) throws -> ExitCode {
         let checksumText = command == "load" || command == "deploy" ? try arguments.value("--checksum") : nil
         let expect = command == "swap" || command == "rollback" ? try arguments.value("--expect") : nil
-        let artifactText = command == "load" || command == "deploy" ? arguments.positional() : nil
         let options = try GlobalOptions(&arguments)
+        // After every option has taken its value, so `load --node H:P builtin:v2.1` works.
+        let artifactText = command == "load" || command == "deploy" ? arguments.positional() : nil
         try arguments.finish()
         var checksum = Digest32.zero
         if let checksumText {
