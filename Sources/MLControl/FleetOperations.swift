@@ -36,8 +36,8 @@ public struct FleetOperations {
                 reports.append(NodeReport(node: endpoint.description, outcome: .notSwapped, fromVersion: before.active.version,
                                           prepared: "loaded \(standby.version) (sha256 \(standby.checksum.hex.prefix(12))…)"))
             } catch {
-                operations.recordRefusal(action: .deploy, node: endpoint.description, fromVersion: nil, error: error,
-                                         detail: "load phase: \(artifact)")
+                operations.recordPreparationRefusal(action: .deploy, node: endpoint.description, fromVersion: nil, error: error,
+                                                    detail: "load phase: \(artifact)")
                 reports.append(NodeReport(node: endpoint.description, outcome: .failed, error: error, note: "load phase"))
             }
         }
@@ -70,7 +70,7 @@ public struct FleetOperations {
                 reports.append(NodeReport(node: node, outcome: .notSwapped, fromVersion: info.active.version,
                                           prepared: "standby \(info.standby.version) ready"))
             } catch {
-                operations.recordRefusal(action: action, node: node, fromVersion: expect, error: error, detail: "check phase")
+                operations.recordPreparationRefusal(action: action, node: node, fromVersion: expect, error: error, detail: "check phase")
                 reports.append(NodeReport(node: node, outcome: .failed, error: error, note: "check phase"))
             }
         }

@@ -70,6 +70,15 @@ public struct NodeOperations {
         }
     }
 
+    /// A node's refusal before anything was sent to change it (a fleet's prepare phase): recorded
+    /// as `recordRefusal` does; an unreachable node or a local failure is not a refusal and is
+    /// only reported.
+    public func recordPreparationRefusal(action: DeploymentAction, node: String, fromVersion: String?, error: ControlError, detail: String) {
+        var refused = error.refusal != nil
+        if case .casMismatch = error { refused = true }
+        if refused { recordRefusal(action: action, node: node, fromVersion: fromVersion, error: error, detail: detail) }
+    }
+
     /// Records an attempt that changed nothing: "fenced" (CAS refused), "refused" (the node
     /// said no: the status and reason are in the detail) or "failed" (unreachable, local).
     public func recordRefusal(action: DeploymentAction, node: String, fromVersion: String?, error: ControlError,

@@ -40,7 +40,7 @@ final class MlctlHardeningTests: XCTestCase {
         let node = try files.start()
         defer { node.stop() }
         let address = node.endpoint.description
-        let load = try mlctl(["load", "--node", address, "--db", files.path("db.sqlite"), "builtin:mlp-v1"])
+        let load = try mlctl(["load", "--node", address, "--db", files.path("db.sqlite"), "--timeout", "60", "builtin:mlp-v1"])
         XCTAssertEqual(load.status, 0, load.output)
         let info = try mlctl(["--node", address, "--json", "info"])
         XCTAssertEqual(info.status, 0, info.output)
