@@ -100,14 +100,15 @@ final class DamagedStateTests: XCTestCase {
 
     func testActiveGivenWithAnExistingStateFileIsRefusedUnlessDefaultsAreChosen() throws {
         _ = try writeHistory()
-        let refused = try files.runToExit(["--active", "builtin:mlp-v1", "--standby", "none"])
+        let refused = try files.runToExit(["--active", "builtin:v2.1", "--standby", "none"])
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.errors.contains("--active/--standby were given"), refused.errors)
 
-        let node = try files.start(["--active", "builtin:mlp-v1", "--standby", "none", "--recover-state", "defaults"])
+        let node = try files.start(["--active", "builtin:v2.1", "--standby", "none", "--recover-state", "defaults"])
         defer { node.stop() }
         let info = try files.controller(node).info()
-        XCTAssertEqual(info.active.version, "mlp-v1")
+        XCTAssertEqual(info.active.version, "v2.1")
+        XCTAssertFalse(info.standby.present)
         XCTAssertEqual(info.generation, 4)
     }
 

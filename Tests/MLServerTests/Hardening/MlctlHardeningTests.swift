@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import MLClient
+import MLModel
 import MLTooling
 import MLWire
 import XCTest
@@ -40,11 +41,14 @@ final class MlctlHardeningTests: XCTestCase {
         let node = try files.start()
         defer { node.stop() }
         let address = node.endpoint.description
-        let load = try mlctl(["load", "--node", address, "--db", files.path("db.sqlite"), "--timeout", "60", "builtin:mlp-v1"])
+        // The standby's own artifact, from a file: Info then names that file.
+        let artifact = files.path("standby-copy.mlart")
+        try Data(try XCTUnwrap(BuiltinModels.artifactBytes(version: "v2.1"))).write(to: URL(fileURLWithPath: artifact))
+        let load = try mlctl(["load", "--node", address, "--db", files.path("db.sqlite"), "--timeout", "60", artifact])
         XCTAssertEqual(load.status, 0, load.output)
         let info = try mlctl(["--node", address, "--json", "info"])
         XCTAssertEqual(info.status, 0, info.output)
-        XCTAssertTrue(info.output.contains("mlp-v1"), info.output)
+        XCTAssertTrue(info.output.contains("standby-copy.mlart"), info.output)
     }
 
     func testRefusedChangesAreRecordedInDeploymentsWithTheReason() throws {
