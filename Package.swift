@@ -39,6 +39,6 @@ let package = Package(
         .testTarget(name: "MLWireTests", dependencies: ["MLWire"]),
         .testTarget(name: "MLModelTests", dependencies: ["MLModel", "MLWire"]),
         .testTarget(name: "MLServerTests", dependencies: ["MLServer", "MLClient", "MLModel", "MLWire", "MLTooling", "CEpoll"]),
-        .testTarget(name: "MLControlTests", dependencies: ["MLControl", "MLClient", "MLServer", "MLModel", "MLWire", "CSQLite"]),
+        .testTarget(name: "MLControlTests", dependencies: ["MLControl", "MLClient", "MLServer", "MLModel", "MLWire", "MLTooling", "CSQLite"]),
     ]
 )

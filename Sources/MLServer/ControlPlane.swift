@@ -115,12 +115,14 @@ public final class ControlPlane: Sendable {
     }
 
     /// Reads and verifies the artifact, then puts it in standby. Slow (file I/O, SHA-256): call
-    /// it off the event loops. `force` allows loading the version that is active (which makes
-    /// the next rollback land on the same model). `actor` names who asked, for the log.
-    public func loadStandby(artifact: String, expectedChecksum: Digest32, force: Bool = false,
+    /// it off the event loops. `options` (v2): the deadline is checked before the read and again
+    /// under the control lock, when the standby would change; the operation id is recorded; the
+    /// force flag allows loading the version that is active (which makes the next rollback land
+    /// on the same model). `actor` names who asked, for the log.
+    public func loadStandby(artifact: String, expectedChecksum: Digest32, options: LoadOptions? = nil,
                             actor: String = "unknown") -> Result<LoadStandbyReply, SlotError> {
         let started = Clock.monotonicNanos()
-        let result = loadLock.withLock { loadChecked(artifact: artifact, expectedChecksum: expectedChecksum, force: force) }
+        let result = loadLock.withLock { loadChecked(artifact: artifact, expectedChecksum: expectedChecksum, options: options) }
         let micros = String((Clock.monotonicNanos() - started) / 1000)
         switch result {
         case .success(let reply):
@@ -128,12 +130,16 @@ public final class ControlPlane: Sendable {
                                    ("checksum", reply.standby.checksum.hex), ("us", micros)])
         case .failure(let error):
             NodeLog.event("load", level: "warn", [("actor", actor), ("result", "refused"), ("status", error.status.name),
-                                                  ("artifact", artifact), ("message", error.message), ("us", micros)])
+                                                  ("reason", error.reason.name), ("artifact", artifact), ("message", error.message), ("us", micros)])
         }
         return result
     }
 
-    private func loadChecked(artifact: String, expectedChecksum: Digest32, force: Bool) -> Result<LoadStandbyReply, SlotError> {
+    private func loadChecked(artifact: String, expectedChecksum: Digest32, options: LoadOptions?) -> Result<LoadStandbyReply, SlotError> {
+        let conditions = ControlConditions(deadlineUnixMicros: options?.deadlineUnixMicros ?? 0,
+                                           operationID: options?.operationID ?? "",
+                                           force: options?.flags.contains(.force) ?? false)
+        if let late = conditions.checkDeadline() { return .failure(late) }
         let path: String
         switch ArtifactPath.check(artifact, modelDirectory: modelDirectory) {
         case .success(let resolved): path = resolved
@@ -149,7 +155,7 @@ public final class ControlPlane: Sendable {
                 "version \(model.version) is already bound on this node to checksum \(bound.hex); \(artifact) has \(model.checksum.hex). Give the new artifact its own version label"))
         }
         let before = slots.current()
-        if !force, let active = before.active, active.version == model.version {
+        if !conditions.force, let active = before.active, active.version == model.version {
             return .failure(SlotError(.failedPrecondition, .alreadyActive,
                 "version \(model.version) is the active model; loading it into standby would make the next rollback land on the same model (force to do it anyway); nothing changed"))
         }
@@ -159,16 +165,21 @@ public final class ControlPlane: Sendable {
                 "the slot state with artifact path \(artifact) does not fit the state file's \(StateFile.regionSize)-byte record; use a shorter path; nothing changed"))
         }
         registry.register(model)
-        return slots.loadStandby(model, persist: persist).map { change in
+        return slots.loadStandby(model, conditions: conditions, persist: persist).map { change in
             versionChecksums.withLock { $0[model.version] = model.checksum }
             return LoadStandbyReply(generation: change.after.generation, standby: change.after.standby?.slotInfo ?? .empty)
         }
     }
 
-    /// The fenced flip, for both Swap and Rollback.
-    public func swap(expectedActive: String?, actor: String = "unknown") -> Result<SwapOutcome, SlotError> {
+    /// The fenced flip, for both Swap and Rollback. `fence` (v2) adds the standby fence, the
+    /// deadline and the operation id, all checked under the control lock.
+    public func swap(expectedActive: String?, fence: SwapFence? = nil, actor: String = "unknown") -> Result<SwapOutcome, SlotError> {
         let started = Clock.monotonicNanos()
-        let result = slots.swap(expectedActive: expectedActive, persist: persist).map { change in
+        let conditions = fence.map {
+            ControlConditions(expectedStandby: $0.expectedStandby, expectedStandbyChecksum: $0.expectedStandbyChecksum,
+                              deadlineUnixMicros: $0.deadlineUnixMicros, operationID: $0.operationID, force: $0.flags.contains(.force))
+        } ?? .none
+        let result = slots.swap(expectedActive: expectedActive, conditions: conditions, persist: persist).map { change in
             SwapOutcome(previousVersion: change.before.active?.version ?? "",
                         activeVersion: change.after.active?.version ?? "",
                         generation: change.after.generation,
@@ -182,7 +193,7 @@ public final class ControlPlane: Sendable {
                                    ("generation", String(outcome.generation)), ("us", micros)])
         case .failure(let error):
             NodeLog.event("swap", level: "warn", [("actor", actor), ("result", "refused"), ("status", error.status.name),
-                                                  ("expected", expectedActive ?? ""), ("message", error.message), ("us", micros)])
+                                                  ("reason", error.reason.name), ("expected", expectedActive ?? ""), ("message", error.message), ("us", micros)])
         }
         return result
     }
@@ -203,10 +214,12 @@ public final class ControlPlane: Sendable {
         return ReadyReply(ready: true, reason: "")
     }
 
-    public func info() -> InfoReply {
+    /// Both slots; on a v2 connection (`protocolVersion` ≥ 2) with the v2 extension.
+    public func info(protocolVersion: UInt8 = 1) -> InfoReply {
         let pair = slots.current()
+        let ext = protocolVersion >= 2 ? InfoExtension(lastOperationID: pair.operationID) : nil
         return InfoReply(generation: pair.generation, ready: ready().ready, draining: isDraining,
-                         active: pair.active?.slotInfo ?? .empty, standby: pair.standby?.slotInfo ?? .empty)
+                         active: pair.active?.slotInfo ?? .empty, standby: pair.standby?.slotInfo ?? .empty, extension: ext)
     }
 
     public func metrics() -> MetricsReply {

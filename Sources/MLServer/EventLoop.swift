@@ -519,7 +519,8 @@ final class EventLoop: @unchecked Sendable {
         shared.loadQueue.async { [self] in
             let bytes: [UInt8]
             let actor = "rpc:" + NodeLog.peer(fd)
-            switch control.loadStandby(artifact: request.artifact, expectedChecksum: request.expectedChecksum, actor: actor) {
+            switch control.loadStandby(artifact: request.artifact, expectedChecksum: request.expectedChecksum,
+                                       options: request.options, actor: actor) {
             case .success(let reply):
                 bytes = reply.frameBytes(requestID: requestID)
             case .failure(let error):
