@@ -57,7 +57,9 @@ final class MlctlHardeningTests: XCTestCase {
         let address = node.endpoint.description
         let db = files.path("db.sqlite")
         XCTAssertEqual(try mlctl(["deploy", files.path("missing.mlart"), "--node", address, "--db", db]).status, 1)
-        XCTAssertEqual(try mlctl(["deploy", "builtin:v2.0", "--node", address, "--db", db]).status, 1)
+        let junk = files.path("junk.mlart")
+        try Data("not an artifact".utf8).write(to: URL(fileURLWithPath: junk))
+        XCTAssertEqual(try mlctl(["deploy", junk, "--node", address, "--db", db]).status, 1)
         XCTAssertEqual(try mlctl(["rollback", "--expect", "v9", "--node", address, "--db", db]).status, 1)
         let history = try mlctl(["history", "--json", "--db", db])
         XCTAssertEqual(history.status, 0, history.output)
@@ -66,6 +68,6 @@ final class MlctlHardeningTests: XCTestCase {
         XCTAssertEqual(byAction, ["deploy refused", "deploy refused", "rollback fenced"], history.output)
         let details = rows.compactMap { $0["detail"] as? String }.joined(separator: "\n")
         XCTAssertTrue(details.contains("NOT_FOUND ARTIFACT_NOT_FOUND"), details)
-        XCTAssertTrue(details.contains("FAILED_PRECONDITION ALREADY_ACTIVE"), details)
+        XCTAssertTrue(details.contains("INVALID_ARGUMENT ARTIFACT_INVALID"), details)
     }
 }
