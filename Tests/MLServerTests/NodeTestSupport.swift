@@ -15,7 +15,7 @@ final class TestNode {
     let port: UInt16
     let directory: URL
 
-    init(loops: Int = 2, maxConnections: Int = 10_000, maxPayload: Int = FrameParser.defaultMaxPayload,
+    init(loops: Int = 2, maxConnections: Int = 10_000, controllerReserve: Int = 0, maxPayload: Int = FrameParser.defaultMaxPayload,
          active: String = "builtin:v2.0", standby: String? = "builtin:v2.1", persist: Bool = false,
          predictionWindowEntries: Int = 4_096, predictionWindowSeconds: Double = 3_600) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("mlserve-test-\(UUID().uuidString)")
@@ -27,6 +27,7 @@ final class TestNode {
         config.port = 0
         config.loops = loops
         config.maxConnections = maxConnections
+        config.controllerReserve = controllerReserve
         config.maxPayload = maxPayload
         config.predictionWindowEntries = predictionWindowEntries
         config.predictionWindowSeconds = predictionWindowSeconds
