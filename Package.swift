@@ -25,16 +25,19 @@ let package = Package(
         .target(name: "MLServer", dependencies: ["MLWire", "MLModel", "CEpoll"]),
         // Blocking and pipelined clients.
         .target(name: "MLClient", dependencies: ["MLWire", "CEpoll"]),
+        // A small DNS client (UDP, TCP on truncation; A, AAAA, SRV) for fleet discovery.
+        .target(name: "MLDiscovery"),
         // Runbook rules, watch loop, SQLite store, fleet operations, notifications.
-        .target(name: "MLControl", dependencies: ["MLClient", "MLWire", "MLModel", "CSQLite"]),
+        .target(name: "MLControl", dependencies: ["MLClient", "MLWire", "MLModel", "MLDiscovery", "CSQLite"]),
 
         .executableTarget(name: "mlserve", dependencies: ["MLServer", "MLModel", "MLWire", "MLClient"]),
-        .executableTarget(name: "mlctl", dependencies: ["MLControl", "MLClient", "MLModel", "MLWire", "MLServer"]),
+        .executableTarget(name: "mlctl", dependencies: ["MLControl", "MLClient", "MLModel", "MLWire", "MLServer", "MLDiscovery"]),
         .executableTarget(name: "mlbench", dependencies: ["MLClient", "MLWire", "MLModel", "CEpoll"]),
 
         .testTarget(name: "MLWireTests", dependencies: ["MLWire"]),
         .testTarget(name: "MLModelTests", dependencies: ["MLModel", "MLWire"]),
         .testTarget(name: "MLServerTests", dependencies: ["MLServer", "MLClient", "MLModel", "MLWire"]),
-        .testTarget(name: "MLControlTests", dependencies: ["MLControl", "MLClient", "MLServer", "MLModel", "MLWire", "CSQLite"]),
+        .testTarget(name: "MLControlTests", dependencies: ["MLControl", "MLClient", "MLServer", "MLModel", "MLWire", "MLDiscovery", "CSQLite"]),
+        .testTarget(name: "MLDiscoveryTests", dependencies: ["MLDiscovery"]),
     ]
 )

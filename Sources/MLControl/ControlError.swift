@@ -14,6 +14,8 @@ public enum ControlError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Some nodes of a fleet changed and could not all be put back.
     case partial(String)
     case local(String)
+    /// `--nodes dns:`/`srv:` could not be resolved (no answer, NXDOMAIN, zero records, malformed reply).
+    case discovery(source: String, reason: String)
 
     public var exitCode: ExitCode {
         switch self {
@@ -23,6 +25,7 @@ public enum ControlError: Error, Equatable, Sendable, CustomStringConvertible {
         case .casMismatch, .refused: .refused
         case .partial: .partial
         case .local: .local
+        case .discovery: .unreachable
         }
     }
 
@@ -37,6 +40,7 @@ public enum ControlError: Error, Equatable, Sendable, CustomStringConvertible {
         case .refused(let node, let status, let reason): "node \(node) refused (\(status)): \(reason)"
         case .partial(let text): text
         case .local(let text): text
+        case .discovery(let source, let reason): "cannot find the nodes of \(source): \(reason)"
         }
     }
 

@@ -27,6 +27,8 @@ public final class WatchLoop {
     /// Runs just before an automatic rollback is sent. Tests use it to race the controller.
     public var beforeRollback: ((Endpoint) -> Void)?
     public private(set) var rounds = 0
+    /// Re-resolves `--nodes dns:`/`srv:` before each round (WatchLoop+Discovery); nil: fixed nodes.
+    public var discovery: FleetDiscovery?
 
     public init(configuration: WatchConfiguration, store: ControlStore, access: NodeAccess, notifier: Notifier,
                 clock: @escaping () -> Date = Date.init, sleep: @escaping (TimeInterval) -> Void = { Thread.sleep(forTimeInterval: $0) },
@@ -60,6 +62,7 @@ public final class WatchLoop {
 
     /// One round: every node once.
     public func pollRound() {
+        refreshFleet()
         for index in states.indices { poll(&states[index]) }
         rounds += 1
     }

@@ -1,6 +1,7 @@
 import Foundation
 import MLClient
 import MLControl
+import MLDiscovery
 import MLServer
 
 /// The options every command takes: where the nodes are, the token, the database, the format.
@@ -14,12 +15,21 @@ struct GlobalOptions {
     var databaseGiven: Bool
     var json: Bool
     var timeout: Double
+    /// `--node` and `--nodes dns:`/`srv:`, in order; `nodes` is what they resolved to at start.
+    var sources: [NodeSource]
+    var resolver: DNSResolver?
 
     init(_ arguments: inout Arguments) throws {
         let texts = try arguments.values("--node")
-        nodes = try (texts.isEmpty ? [Self.defaultNode] : texts).map { text in
-            guard let endpoint = Endpoint(text) else { throw Arguments.Failure("--node \(text) is not host:port (numeric IPv4 or localhost)") }
-            return endpoint
+        let discovered = try arguments.values("--nodes")
+        let dnsServer = try arguments.value("--dns-server")
+        var fixed = try texts.map { text in
+            guard let endpoint = Endpoint(text) else { throw Arguments.Failure("--node \(text) is not host:port (numeric IPv4, [IPv6] or localhost)") }
+            return NodeSource.fixed(endpoint)
+        }
+        if texts.isEmpty && discovered.isEmpty { fixed = [.fixed(Endpoint(Self.defaultNode)!)] }
+        do { sources = try fixed + discovered.map { text throws(ControlError) in try NodeSource(parsing: text) } } catch {
+            throw Arguments.Failure("\(error)")
         }
         let tokenFile = try arguments.value("--token-file")
         let dbPath = try arguments.value("--db")
@@ -28,6 +38,19 @@ struct GlobalOptions {
         json = arguments.flag("--json")
         timeout = try arguments.double("--timeout", default: 5, range: 0.1...300)
         token = try Self.resolveToken(file: tokenFile)
+        if sources.contains(where: \.needsDNS) || dnsServer != nil {
+            let server: DNSServerAddress
+            do throws(DNSError) {
+                if let dnsServer { server = try DNSServerAddress(parsing: dnsServer) } else { server = try DNSServerAddress.fromResolvConf() }
+            } catch {
+                if case DNSError.badInput = error { throw Arguments.Failure("--dns-server: \(error)") }
+                throw ControlError.discovery(source: discovered.joined(separator: " "), reason: "\(error)")
+            }
+            resolver = DNSResolver(server: server, timeout: min(timeout, 2), attempts: 3)
+        }
+        // The set a command acts on is the one resolved here, at its start: a two-phase deploy
+        // never sees nodes join or leave between its phases.
+        nodes = try NodeSource.resolveAll(sources, with: resolver)
     }
 
     /// An explicit --token-file wins, then $MLCTL_TOKEN, then ./mlserve.token (the node's

@@ -5,6 +5,10 @@ enum Help {
     static let globals = """
         GLOBAL OPTIONS (any command, anywhere on the line):
           --node HOST:PORT    a node to act on; repeat for a fleet (default 127.0.0.1:7070)
+          --nodes dns:NAME:PORT            every A/AAAA address of NAME (a Kubernetes headless Service), at PORT
+          --nodes srv:_SERVICE._tcp.NAME   every SRV target of the name, with its port; both repeatable, mixable
+                              with --node; resolved at the start of a command, again every round of `watch`
+          --dns-server ADDR:PORT           DNS server for --nodes (default: first nameserver in /etc/resolv.conf)
           --token-file PATH   controller token file (default: $MLCTL_TOKEN, else ./mlserve.token)
           --db PATH           SQLite file with MODEL_METRICS, INCIDENTS, DEPLOYMENTS (default ./mlctl.sqlite)
           --json              machine-readable output
@@ -90,6 +94,8 @@ enum Help {
             version, record an incident, notify, then watch the stability window (30 min) and record the outcome.
             Anomaly rate > 3x baseline -> an 'investigating' incident, no rollback. Baseline: the previous version's
             average over the baseline window (24 h) before the deploy. A node that goes away -> incident; resumes when back.
+            With --nodes dns:/srv: the names are resolved again every round: nodes that appear or vanish are recorded in
+            the FLEET table; a failed lookup or zero records keeps the last good set (recorded once as lookup_failed).
             Runs until --duration/--rounds or Ctrl-C.
             """
         case "demo": body = """

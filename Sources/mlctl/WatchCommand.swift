@@ -39,6 +39,12 @@ enum WatchCommand {
                                      print(event.line)
                                  }
                              })
+        if options.sources.contains(where: \.needsDNS) {
+            // Re-resolved every round; the FLEET table records who came and went.
+            let discovery = FleetDiscovery(sources: options.sources, resolver: options.resolver, initial: options.nodes)
+            do { try discovery.recordStart(store: store, at: Date()) } catch { Output.error("mlctl watch: FLEET insert failed: \(error)") }
+            loop.discovery = discovery
+        }
         loop.run()
         return .ok
     }
