@@ -101,8 +101,9 @@ public struct PrometheusRules {
     /// The unit-test file for `promtool test rules`; it names the rules file `rulesFile`.
     public func tests(rulesFile: String = PrometheusRules.rulesFileName) -> String {
         let labels = "job=\"\(job)\",instance=\"10.0.0.5:7071\""
-        // Per minute: `rows` predictions; errors at 3x and 0.3x the limit's share.
-        let rows = max(1000, policy.minRequests)
+        // Per minute: `rows` predictions; errors at 3x and 0.3x the limit's share. Multiples of 60,
+        // so per-second rates are whole numbers and the recording-rule test compares exactly.
+        let rows = max(6000, (policy.minRequests + 59) / 60 * 60)
         let bad = Self.errorsPerMinute(limit: policy.errorRateLimit, factor: 3, rows: rows)
         let fine = Self.errorsPerMinute(limit: policy.errorRateLimit, factor: 0.3, rows: rows)
         let slow = Self.number(policy.latencyP99LimitMs / 1000 * 2), slowFloor = p99Seconds
@@ -211,11 +212,21 @@ public struct PrometheusRules {
               - { series: 'mlserve_predictions_total{\(labels),version="v2.1"}', values: '0+\(rows)x20' }
               - { series: 'mlserve_model_errors_total{\(labels),version="v2.1"}', values: '0+\(bad)x20' }
             promql_expr_test:
-              - expr: 'mlserve:model_error_ratio:rate5m'
+              - expr: 'mlserve:predictions:rate5m'
                 eval_time: 10m
                 exp_samples:
-                  - labels: 'mlserve:model_error_ratio:rate5m{version="v2.1"}'
-                    value: \(Self.number(Double(bad) / Double(rows + bad)))
+                  - labels: 'mlserve:predictions:rate5m{version="v2.1"}'
+                    value: \(rows / 60)
+              - expr: 'mlserve:model_errors:rate5m'
+                eval_time: 10m
+                exp_samples:
+                  - labels: 'mlserve:model_errors:rate5m{version="v2.1"}'
+                    value: \(bad / 60)
+              - expr: 'mlserve:model_error_ratio:rate5m > bool \(errorLimit)'
+                eval_time: 10m
+                exp_samples:
+                  - labels: '{version="v2.1"}'
+                    value: 1
 
         """
     }
@@ -223,7 +234,7 @@ public struct PrometheusRules {
     /// Errors per minute so that errors / (rows + errors) is `factor` times `limit`.
     static func errorsPerMinute(limit: Double, factor: Double, rows: Int) -> Int {
         let share = min(0.9, limit * factor)
-        return max(1, Int((Double(rows) * share / (1 - share)).rounded()))
+        return max(60, Int((Double(rows) * share / (1 - share) / 60).rounded()) * 60)
     }
 
     static func number(_ x: Double) -> String {

@@ -4,6 +4,8 @@ import MLWire
 /// How a node listens and what it tolerates.
 public struct ServerConfig: Sendable {
     public static let defaultPort: UInt16 = 7070
+    /// The admin HTTP port mlserve listens on unless told otherwise (`--admin-port`).
+    public static let defaultAdminPort: UInt16 = 7071
 
     public var host = "127.0.0.1"
     /// 0 picks an ephemeral port; `Server.start()` returns the one bound.

@@ -11,6 +11,8 @@ enum Commands {
         case "watch": return try WatchCommand.run(&arguments)
         case "demo": return try DemoCommand.run(&arguments)
         case "artifact": return try ArtifactCommands.run(&arguments)
+        case "ops": return try OpsCommands.run(&arguments)
+        case "report": return try ReportCommand.run(&arguments)
         default: throw Arguments.Failure("unknown command \(command)")
         }
     }

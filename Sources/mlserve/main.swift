@@ -44,7 +44,7 @@ struct Options {
     var statePath: String? = "mlserve.state"
     var fsync = false
     var tokenFile = "mlserve.token"
-    var adminPort: Int? = 7071
+    var adminPort: Int? = Int(ServerConfig.defaultAdminPort)
     var adminHost = "127.0.0.1"
     var name = "mlserve"
 

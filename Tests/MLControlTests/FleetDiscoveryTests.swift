@@ -162,35 +162,6 @@ final class FleetDiscoveryTests: XCTestCase {
 
     // MARK: helpers
 
-    /// mlctl as a child via posix_spawn, output to a file, reaped with waitpid (bounded, 60 s).
-    /// Not Foundation's Process: with a dnsmasq Process running, its monitor never saw mlctl exit.
-    private func runMlctl(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let executable = LocalNode.siblingExecutable().deletingLastPathComponent().appendingPathComponent("mlctl").path
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("mlctl-\(UUID().uuidString).log").path
-        defer { try? FileManager.default.removeItem(atPath: log) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        var environment: [String] = ProcessInfo.processInfo.environment.filter { $0.key != "MLCTL_TOKEN" }.map { "\($0.key)=\($0.value)" }
-        environment.append("MLCTL_TOKEN=\(InProcessNode.token)")
-        let env: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
-        defer { (argv + env).forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, env)
-        guard spawned == 0 else { throw NSError(domain: "spawn", code: Int(spawned)) }
-        var status: Int32 = 0
-        let deadline = Date().addingTimeInterval(60)
-        while waitpid(pid, &status, WNOHANG) == 0 {
-            if Date() > deadline { kill(pid, SIGKILL); waitpid(pid, &status, 0); XCTFail("mlctl did not exit within 60 s"); break }
-            usleep(10_000)
-        }
-        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        return ((status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f), output)
-    }
-
     private func rawUDPExchange(_ query: [UInt8], port: UInt16) throws -> [UInt8] {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         defer { close(fd) }
