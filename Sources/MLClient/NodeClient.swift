@@ -1,4 +1,3 @@
-import CEpoll
 import Glibc
 import MLWire
 
@@ -13,6 +12,8 @@ public final class NodeClient: @unchecked Sendable {
     private var nextID: UInt32 = 1
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     public private(set) var greeting: HelloReply?
+    /// The protocol version HELLO agreed on; replies are decoded in its layouts.
+    public var protocolVersion: UInt8 { greeting?.version ?? 1 }
 
     /// Connects with a timeout in seconds that also bounds every later read and write.
     public init(_ endpoint: Endpoint, timeout: Double = 5) throws(ClientError) {
@@ -134,13 +135,25 @@ public final class NodeClient: @unchecked Sendable {
         let id = allocateID()
         try send(raw: message.frameBytes(requestID: id))
         let frame = try readFrame()
+        let reply: Message
+        do { reply = try frame.message(version: protocolVersion) } catch { throw .protocolViolation(error) }
+        // Request id 0 is the node speaking about the connection, not about this request
+        // (PROTOCOL.md §7): the connection limit, a lost stream. It answers this call too.
+        if case .error(let status, let body) = reply, frame.header.requestID == id || frame.header.requestID == 0 {
+            throw .remote(status, Self.reason(of: body, status: status, requestID: frame.header.requestID), body.message)
+        }
         guard frame.header.requestID == id else {
             throw .unexpected("reply for request \(frame.header.requestID), expected \(id)")
         }
-        let reply: Message
-        do { reply = try frame.message() } catch { throw .protocolViolation(error) }
-        if case .error(let status, let body) = reply { throw .remote(status, body.message) }
         return reply
+    }
+
+    /// The typed reason of an error body. A v1-layout ERROR has none; the one v1-layout ERROR a
+    /// v2 client still gets — RESOURCE_EXHAUSTED with id 0, sent on accept before any HELLO —
+    /// means the connection limit (PROTOCOL.md §10), so it is named as such.
+    static func reason(of body: ErrorReply, status: Status, requestID: UInt32) -> Reason {
+        if let reason = body.reason { return reason }
+        return status == .resourceExhausted && requestID == 0 ? .connectionLimit : .unspecified
     }
 
     /// Sends every request in one write, then collects one reply each, matched by request id.
@@ -157,7 +170,11 @@ public final class NodeClient: @unchecked Sendable {
         var replies: [UInt32: Message] = [:]
         while replies.count < ids.count {
             let frame = try readFrame()
-            do { replies[frame.header.requestID] = try frame.message() } catch { throw .protocolViolation(error) }
+            let reply: Message
+            do { reply = try frame.message(version: protocolVersion) } catch { throw .protocolViolation(error) }
+            // A pipelined HELLO changes the layouts of the replies that follow it.
+            if case .helloReply(let greeting) = reply { self.greeting = greeting }
+            replies[frame.header.requestID] = reply
         }
         return try ids.map { (id: UInt32) throws(ClientError) -> Message in
             guard let reply = replies[id] else { throw .unexpected("no reply for request \(id)") }
@@ -167,9 +184,12 @@ public final class NodeClient: @unchecked Sendable {
 
     // MARK: Typed calls
 
+    /// Negotiates the highest protocol version both sides speak (`maxVersion` caps it: tests
+    /// use 1 to act as a v1 client).
     @discardableResult
-    public func hello(role: ConnectionRole = .data, token: String = "", clientName: String = "mlclient") throws(ClientError) -> HelloReply {
-        guard case .helloReply(let reply) = try call(.hello(Hello(role: role, token: token, clientName: clientName))) else {
+    public func hello(role: ConnectionRole = .data, token: String = "", clientName: String = "mlclient",
+                      maxVersion: UInt8 = Hello.supportedVersions.upperBound) throws(ClientError) -> HelloReply {
+        guard case .helloReply(let reply) = try call(.hello(Hello(maxVersion: maxVersion, role: role, token: token, clientName: clientName))) else {
             throw .unexpected("HELLO answered with another type")
         }
         greeting = reply
@@ -214,20 +234,28 @@ public final class NodeClient: @unchecked Sendable {
         return reply
     }
 
-    public func loadStandby(artifact: String, expectedChecksum: Digest32 = .zero) throws(ClientError) -> LoadStandbyReply {
-        guard case .loadStandbyReply(let reply) = try call(.loadStandby(LoadStandby(artifact: artifact, expectedChecksum: expectedChecksum))) else {
+    /// `options` (operation id, deadline, force) go on the wire only on a v2 connection; a v1
+    /// node gets the v1 layout and none of them.
+    public func loadStandby(artifact: String, expectedChecksum: Digest32 = .zero, options: LoadOptions? = nil) throws(ClientError) -> LoadStandbyReply {
+        let request = LoadStandby(artifact: artifact, expectedChecksum: expectedChecksum,
+                                  options: protocolVersion >= 2 ? (options ?? LoadOptions()) : nil)
+        guard case .loadStandbyReply(let reply) = try call(.loadStandby(request)) else {
             throw .unexpected("LoadStandby")
         }
         return reply
     }
 
-    public func swap(expectedActive: String) throws(ClientError) -> SwapOutcome {
-        guard case .swapReply(let reply) = try call(.swap(SwapRequest(expectedActive: expectedActive))) else { throw .unexpected("Swap") }
+    /// `fence` (standby fence, deadline, operation id, force) goes on the wire only on a v2
+    /// connection.
+    public func swap(expectedActive: String, fence: SwapFence? = nil) throws(ClientError) -> SwapOutcome {
+        let request = SwapRequest(expectedActive: expectedActive, fence: protocolVersion >= 2 ? (fence ?? SwapFence()) : nil)
+        guard case .swapReply(let reply) = try call(.swap(request)) else { throw .unexpected("Swap") }
         return reply.outcome
     }
 
-    public func rollback(expectedActive: String) throws(ClientError) -> SwapOutcome {
-        guard case .rollbackReply(let reply) = try call(.rollback(RollbackRequest(expectedActive: expectedActive))) else {
+    public func rollback(expectedActive: String, fence: SwapFence? = nil) throws(ClientError) -> SwapOutcome {
+        let request = RollbackRequest(expectedActive: expectedActive, fence: protocolVersion >= 2 ? (fence ?? SwapFence()) : nil)
+        guard case .rollbackReply(let reply) = try call(.rollback(request)) else {
             throw .unexpected("Rollback")
         }
         return reply.outcome

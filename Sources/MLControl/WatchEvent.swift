@@ -24,13 +24,15 @@ public enum WatchEvent: Sendable {
     case problem(node: String, at: Date, message: String)
     /// `--nodes dns:`/`srv:` re-resolved: nodes appeared or vanished, or the lookup failed.
     case fleet(at: Date, change: FleetChange)
+    /// The fleet's desired state compared with what a node serves, and what was done about it.
+    case reconcile(node: String, at: Date, message: String)
 
     public var at: Date {
         switch self {
         case .polled(_, let at, _, _, _), .observedSwap(_, let at, _, _, _), .rolledBack(_, let at, _, _, _),
              .verified(_, let at, _, _), .rollbackFailed(_, let at, _, _, _), .investigating(_, let at, _, _),
              .rollbackWithheld(_, let at, _, _, _), .nodeDown(_, let at, _, _), .nodeBack(_, let at, _, _),
-             .stability(_, let at, _, _), .problem(_, let at, _), .fleet(let at, _):
+             .stability(_, let at, _, _), .problem(_, let at, _), .fleet(let at, _), .reconcile(_, let at, _):
             at
         }
     }
@@ -76,6 +78,8 @@ public enum WatchEvent: Sendable {
             return "\(time) problem on \(node): \(message)"
         case .fleet(_, let change):
             return "\(time) \(change.line)"
+        case .reconcile(let node, _, let message):
+            return "\(time) reconcile \(node): \(message)"
         }
     }
 }

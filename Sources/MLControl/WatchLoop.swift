@@ -64,7 +64,17 @@ public final class WatchLoop {
     public func pollRound() {
         refreshFleet()
         for index in states.indices { poll(&states[index]) }
+        if let fleet = configuration.fleet { reconcile(fleet) }
         rounds += 1
+    }
+
+    /// Level-triggered: whatever happened before, each round moves every node toward the
+    /// fleet's desired state. Connections are dropped first so the swap goes on a fresh one.
+    private func reconcile(_ fleet: String) {
+        let operations = NodeOperations(access: access, store: store, actor: "reconcile", clock: clock, sleep: sleep,
+                                        clockSkew: configuration.clockSkew)
+        let lines = FleetReconciler(operations: operations, fleet: fleet).reconcile(only: configuration.nodes)
+        for line in lines { onEvent(.reconcile(node: line.node, at: clock(), message: line.message)) }
     }
 
     /// Whether every rollback this loop made has a final step-5 verdict.
@@ -116,9 +126,9 @@ public final class WatchLoop {
         do { replies = try client.pipeline([.info, .metrics]) } catch { throw ControlError.from(error, node: node) }
         guard replies.count == 2, case .infoReply(let info) = replies[0], case .metricsReply(let metrics) = replies[1] else {
             if case .error(let status, let body) = replies.first(where: { if case .error = $0 { true } else { false } }) {
-                throw ControlError.from(.remote(status, body.message), node: node)
+                throw ControlError.from(.remote(status, body.reason ?? .unspecified, body.message), node: node)
             }
-            throw ControlError.refused(node: node, status: "PROTOCOL", reason: "Info/Metrics answered with other types")
+            throw ControlError.protocolViolation(node: node, detail: "Info/Metrics answered with other types")
         }
         return (info, metrics)
     }

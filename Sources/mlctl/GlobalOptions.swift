@@ -1,8 +1,8 @@
+import MLCommandLine
 import Foundation
 import MLClient
 import MLControl
 import MLDiscovery
-import MLServer
 
 /// The options every command takes: where the nodes are, the token, the database, the format.
 struct GlobalOptions {
@@ -10,11 +10,17 @@ struct GlobalOptions {
     static let tokenVariable = "MLCTL_TOKEN"
 
     var nodes: [Endpoint]
+    /// Whether --node was given (else `nodes` is the default).
+    var nodesGiven: Bool
     var token: String?
     var databasePath: String
     var databaseGiven: Bool
     var json: Bool
     var timeout: Double
+    /// The name the fleet's lock and desired state are kept under in the database.
+    var fleet: String
+    /// How far node wall clocks may be from ours (control-request deadlines).
+    var clockSkew: Double
     /// `--node` and `--nodes dns:`/`srv:`, in order; `nodes` is what they resolved to at start.
     var sources: [NodeSource]
     var resolver: DNSResolver?
@@ -23,6 +29,7 @@ struct GlobalOptions {
         let texts = try arguments.values("--node")
         let discovered = try arguments.values("--nodes")
         let dnsServer = try arguments.value("--dns-server")
+        nodesGiven = !texts.isEmpty || !discovered.isEmpty
         var fixed = try texts.map { text in
             guard let endpoint = Endpoint(text) else { throw Arguments.Failure("--node \(text) is not host:port (numeric IPv4, [IPv6] or localhost)") }
             return NodeSource.fixed(endpoint)
@@ -37,6 +44,8 @@ struct GlobalOptions {
         databasePath = dbPath ?? "./mlctl.sqlite"
         json = arguments.flag("--json")
         timeout = try arguments.double("--timeout", default: 5, range: 0.1...300)
+        fleet = try arguments.value("--fleet") ?? "default"
+        clockSkew = try arguments.double("--clock-skew", default: 0.5, range: 0...60)
         token = try Self.resolveToken(file: tokenFile)
         if sources.contains(where: \.needsDNS) || dnsServer != nil {
             let server: DNSServerAddress

@@ -10,7 +10,8 @@ final class FleetOperationsTests: XCTestCase {
     private var store: ControlStore!
 
     override func setUpWithError() throws {
-        nodes = try (0..<3).map { _ in try InProcessNode() }
+        // In canonical order (sorted endpoint), the order fleet operations visit them in.
+        nodes = try (0..<3).map { _ in try InProcessNode() }.sorted { $0.port < $1.port }
         store = try ControlStore(path: try temporaryDatabasePath(self))
     }
 
@@ -91,10 +92,11 @@ final class FleetOperationsTests: XCTestCase {
 
     func testRefusedArtifactCarriesTheNodesMessage() throws {
         let report = fleet().deploy(artifact: "/nonexistent/model.mlart", nodes: [nodes[0].endpoint])
-        guard case .refused(_, let status, let reason) = report.nodes[0].error else {
+        guard case .refused(_, let status, let reason, let message) = report.nodes[0].error else {
             return XCTFail("\(report.lines)")
         }
-        XCTAssertEqual(status, "NOT_FOUND")
-        XCTAssertTrue(reason.contains("/nonexistent/model.mlart"), reason)
+        XCTAssertEqual(status, .notFound)
+        XCTAssertEqual(reason, .artifactNotFound)
+        XCTAssertTrue(message.contains("/nonexistent/model.mlart"), message)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import MLClient
+import MLTooling
 import XCTest
 
 /// mlctl as a child via posix_spawn, output to a file, reaped with waitpid (bounded, 60 s).

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An independent Python client for the MLServe wire protocol, version 1.
+"""An independent Python client for the MLServe wire protocol, versions 1 and 2.
 
 Written from ``protocol/PROTOCOL.md`` alone (standard library only). It has three layers:
 
@@ -52,7 +52,27 @@ __all__ = [
 
 MAGIC = b"ML"
 FRAME_VERSION = 1
-PROTOCOL_VERSION = 1
+LIMIT_OPERATION_ID = 64     # operation ids (v2: LOAD_STANDBY, SWAP, ROLLBACK, INFO_REPLY)
+PROTOCOL_VERSION = 2          # the highest version this client speaks (§1)
+SUPPORTED_VERSIONS = (1, 2)
+
+# §6.1 reasons (v2 ERROR frames): number -> name. Unknown numbers read as UNSPECIFIED.
+REASON_NAMES = {
+    0: "UNSPECIFIED", 1: "BAD_MAGIC", 2: "BAD_FRAME_VERSION", 3: "FRAME_TOO_LARGE", 4: "TRUNCATED_FRAME",
+    5: "RESERVED_BITS_SET", 6: "UNKNOWN_TYPE", 7: "NOT_A_REQUEST", 8: "MALFORMED_PAYLOAD", 9: "BAD_STRING",
+    10: "IDLE_TIMEOUT",
+    100: "HELLO_REQUIRED", 101: "SECOND_HELLO", 102: "VERSION_UNSUPPORTED", 103: "TOKEN_REJECTED",
+    104: "ROLE_NOT_ALLOWED", 105: "CONNECTION_LIMIT",
+    200: "BAD_SHAPE", 201: "FEATURE_COUNT_MISMATCH", 202: "NON_FINITE_FEATURE", 203: "NO_ACTIVE_MODEL",
+    204: "DRAINING", 205: "MODEL_FAILED", 206: "UNKNOWN_VERSION",
+    300: "FENCE_ACTIVE_MISMATCH", 301: "STANDBY_EMPTY", 302: "FENCE_STANDBY_MISMATCH", 303: "STANDBY_NOT_WARM",
+    304: "SAME_VERSION", 305: "ALREADY_ACTIVE", 306: "VERSION_CHECKSUM_CONFLICT", 307: "DEADLINE_PASSED",
+    308: "STATE_WRITE_FAILED", 309: "SHADOW_RATE_OUT_OF_RANGE",
+    400: "ARTIFACT_NOT_FOUND", 401: "ARTIFACT_INVALID", 402: "CHECKSUM_MISMATCH", 403: "SHAPE_MISMATCH",
+    404: "GOLDEN_ROW_MISMATCH", 405: "PATH_REFUSED", 406: "PATH_OUTSIDE_MODEL_DIR", 407: "ARTIFACT_UNREADABLE",
+    500: "INTERNAL_BUG",
+}
+REASONS = {name: code for code, name in REASON_NAMES.items()}
 HEADER = struct.Struct("<2sBBBBHII")
 HEADER_SIZE = HEADER.size  # 16
 
@@ -139,9 +159,13 @@ class RemoteError(Exception):
     the server closed the connection after it (§10).
     """
 
-    def __init__(self, status_code: int, message: str, request_id: int, closes: bool = False):
+    def __init__(self, status_code: int, message: str, request_id: int, closes: bool = False,
+                 reason_code: int = 0):
         self.status_code = status_code
         self.status = STATUS_NAMES.get(status_code, f"STATUS_{status_code}")
+        # §6.1: decide on (status, reason); a v1 node sends no reason (UNSPECIFIED).
+        self.reason_code = reason_code
+        self.reason = REASON_NAMES.get(reason_code, "UNSPECIFIED")
         self.message = message
         self.request_id = request_id
         self.closes = closes
@@ -160,10 +184,11 @@ def _malformed(message_name: str, reason: str) -> WireError:
 class _Reader:
     """Reads little-endian fields from one payload; every failure is INVALID_ARGUMENT."""
 
-    def __init__(self, data: bytes, message_name: str):
+    def __init__(self, data: bytes, message_name: str, version: int = 1):
         self.data = memoryview(data)
         self.pos = 0
         self.name = message_name
+        self.version = version  # the agreed protocol version: v2 fields are read only from 2
 
     def _take(self, n: int) -> memoryview:
         if n > len(self.data) - self.pos:
@@ -230,8 +255,9 @@ class _Reader:
 class _Writer:
     """Builds one payload; refuses values the receiver would refuse (ValueError)."""
 
-    def __init__(self) -> None:
+    def __init__(self, version: int = 1) -> None:
         self.parts: List[bytes] = []
+        self.version = version
 
     def bytes(self) -> bytes:
         return b"".join(self.parts)
@@ -524,13 +550,30 @@ def _enc_info_reply(w: _Writer, f: Dict[str, Any]) -> None:
     w.reserved(2)
     _enc_slot(w, f["active"])
     _enc_slot(w, f["standby"])
+    if w.version >= 2:
+        for which in ("active", "standby"):
+            w.u8(f.get(which + "_warm_state", 0))
+            w.boolean(f.get(which + "_accepts_missing", False))
+            w.reserved(2)
+        w.string("last_operation_id", f.get("last_operation_id", ""), LIMIT_OPERATION_ID)
+        w.f32s([f.get("shadow_rate", 0.0)])
+        w.u16(f.get("standby_golden_rows_checked", 0))
 
 
 def _dec_info_reply(r: _Reader) -> Dict[str, Any]:
     generation, ready, draining = r.u64(), r.boolean(), r.boolean()
     r.reserved(2)
-    return {"generation": generation, "ready": ready, "draining": draining,
-            "active": _dec_slot(r), "standby": _dec_slot(r)}
+    out = {"generation": generation, "ready": ready, "draining": draining,
+           "active": _dec_slot(r), "standby": _dec_slot(r)}
+    if r.version >= 2:  # §11.7 INFO_REPLY (v2)
+        for which in ("active", "standby"):
+            out[which + "_warm_state"] = r.u8()
+            out[which + "_accepts_missing"] = r.boolean()
+            r.reserved(2)
+        out["last_operation_id"] = r.string("last_operation_id", LIMIT_OPERATION_ID)
+        out["shadow_rate"] = r.f32()
+        out["standby_golden_rows_checked"] = r.u16()
+    return out
 
 
 # 11.8 METRICS_REPLY and VersionMetrics
@@ -611,6 +654,10 @@ def _enc_load_standby(w: _Writer, f: Dict[str, Any]) -> None:
         raise ValueError("empty artifact reference")
     w.digest(f.get("expected_checksum"))
     w.string("artifact", f["artifact"], LIMIT_ARTIFACT)
+    if w.version >= 2:  # §11.9 LOAD_STANDBY (v2)
+        w.string("operation_id", f.get("operation_id", ""), LIMIT_OPERATION_ID)
+        w.i64(f.get("deadline_unix_us", 0))
+        _enc_flags(w, f)
 
 
 def _dec_load_standby(r: _Reader) -> Dict[str, Any]:
@@ -618,7 +665,12 @@ def _dec_load_standby(r: _Reader) -> Dict[str, Any]:
     artifact = r.string("artifact", LIMIT_ARTIFACT)
     if not artifact:
         raise _malformed(r.name, "empty artifact reference")
-    return {"expected_checksum": checksum, "artifact": artifact}
+    out = {"expected_checksum": checksum, "artifact": artifact}
+    if r.version >= 2:
+        out["operation_id"] = r.string("operation_id", LIMIT_OPERATION_ID)
+        out["deadline_unix_us"] = r.i64()
+        out["flags"] = _dec_flags(r)
+    return out
 
 
 def _enc_load_standby_reply(w: _Writer, f: Dict[str, Any]) -> None:
@@ -631,12 +683,44 @@ def _dec_load_standby_reply(r: _Reader) -> Dict[str, Any]:
 
 
 # 11.10 / 11.11 SWAP, ROLLBACK and their SwapOutcome replies
+FLAG_FORCE = 0x01  # LOAD: reload the active artifact; SWAP/ROLLBACK: standby not warm yet
+
+
+def _enc_flags(w: _Writer, f: Dict[str, Any]) -> None:
+    flags = f.get("flags", 0)
+    if flags & ~FLAG_FORCE:
+        raise ValueError(f"unknown flag bits 0x{flags:02x}")
+    w.u8(flags)
+    w.reserved(3)
+
+
+def _dec_flags(r: _Reader) -> int:
+    flags = r.u8()
+    if flags & ~FLAG_FORCE:
+        raise _malformed(r.name, f"unknown flag bits 0x{flags:x} set")
+    r.reserved(3)
+    return flags
+
+
 def _enc_fenced(w: _Writer, f: Dict[str, Any]) -> None:
     w.string("expected_active", f.get("expected_active", ""), LIMIT_VERSION)
+    if w.version >= 2:  # §11.10 SWAP (v2): standby fence, deadline, operation id, flags
+        w.string("expected_standby", f.get("expected_standby", ""), LIMIT_VERSION)
+        w.digest(f.get("expected_standby_checksum"))
+        w.i64(f.get("deadline_unix_us", 0))
+        w.string("operation_id", f.get("operation_id", ""), LIMIT_OPERATION_ID)
+        _enc_flags(w, f)
 
 
 def _dec_fenced(r: _Reader) -> Dict[str, Any]:
-    return {"expected_active": r.string("expected_active", LIMIT_VERSION)}
+    out = {"expected_active": r.string("expected_active", LIMIT_VERSION)}
+    if r.version >= 2:
+        out["expected_standby"] = r.string("expected_standby", LIMIT_VERSION)
+        out["expected_standby_checksum"] = r.digest()
+        out["deadline_unix_us"] = r.i64()
+        out["operation_id"] = r.string("operation_id", LIMIT_OPERATION_ID)
+        out["flags"] = _dec_flags(r)
+    return out
 
 
 def _enc_swap_outcome(w: _Writer, f: Dict[str, Any]) -> None:
@@ -655,11 +739,20 @@ def _dec_swap_outcome(r: _Reader) -> Dict[str, Any]:
 
 # 11.12 ERROR
 def _enc_error(w: _Writer, f: Dict[str, Any]) -> None:
+    if w.version >= 2:
+        w.u16(f["reason_code"] if "reason_code" in f else REASONS[f.get("reason", "UNSPECIFIED")])
+        w.reserved(2)
     w.string("message", f.get("message", ""), LIMIT_MESSAGE)
 
 
 def _dec_error(r: _Reader) -> Dict[str, Any]:
-    return {"message": r.string("message", LIMIT_MESSAGE)}
+    if r.version < 2:
+        return {"message": r.string("message", LIMIT_MESSAGE)}
+    code = r.u16()
+    r.reserved(2)
+    if code not in REASON_NAMES:
+        code = 0  # §6.1: unknown reasons read as UNSPECIFIED
+    return {"reason": REASON_NAMES[code], "reason_code": code, "message": r.string("message", LIMIT_MESSAGE)}
 
 
 _CODECS = {
@@ -694,23 +787,23 @@ _REASON_NAMES = {name: "".join(p.capitalize() if i else p.lower() for i, p in en
                  for name in TYPES}
 
 
-def encode_payload(type_name: str, fields: Optional[Dict[str, Any]] = None) -> bytes:
+def encode_payload(type_name: str, fields: Optional[Dict[str, Any]] = None, version: int = 1) -> bytes:
     """The payload bytes of message ``type_name`` (e.g. ``"PREDICT"``) holding ``fields``.
 
     Raises ``ValueError`` (or :class:`WireError` for shape/finiteness) for values a receiver
     would refuse, so this client never sends a frame the spec calls invalid.
     """
-    w = _Writer()
+    w = _Writer(version)
     _CODECS[type_name][0](w, fields or {})
     return w.bytes()
 
 
-def decode_payload(type_name: str, payload: bytes) -> Dict[str, Any]:
+def decode_payload(type_name: str, payload: bytes, version: int = 1) -> Dict[str, Any]:
     """The ``fields`` of message ``type_name`` from its payload (exact length: no trailing bytes).
 
     Raises :class:`WireError` (INVALID_ARGUMENT) on any layout or rule violation of §3/§11.
     """
-    r = _Reader(payload, _REASON_NAMES[type_name])
+    r = _Reader(payload, _REASON_NAMES[type_name], version)
     fields = _CODECS[type_name][1](r)
     r.end()
     return fields
@@ -747,14 +840,14 @@ class Frame:
 
 
 def encode_frame(type_name: str, request_id: int, fields: Optional[Dict[str, Any]] = None,
-                 status: str = "OK") -> bytes:
+                 status: str = "OK", version: int = 1) -> bytes:
     """A whole frame: 16-byte header (§4.1) plus the payload of ``fields``.
 
     ``status`` must be OK except for ERROR, which must carry a non-OK status from §6.
     """
     if (type_name == "ERROR") == (status == "OK"):
         raise ValueError("only ERROR frames carry a non-OK status, and they must")
-    payload = encode_payload(type_name, fields)
+    payload = encode_payload(type_name, fields, version)
     return HEADER.pack(MAGIC, FRAME_VERSION, TYPES[type_name], STATUSES[status], 0, 0,
                        request_id & 0xFFFFFFFF, len(payload)) + payload
 
@@ -897,7 +990,7 @@ def check_response_header(frame: Frame) -> str:
     return name
 
 
-def decode_frame(data: bytes, max_payload: int = CONFIGURABLE_MAX_PAYLOAD) -> Frame:
+def decode_frame(data: bytes, max_payload: int = CONFIGURABLE_MAX_PAYLOAD, version: int = 1) -> Frame:
     """Decodes ``data``, which must be exactly one frame, with its fields.
 
     Requests are checked with :func:`check_request_header`, responses with
@@ -916,7 +1009,7 @@ def decode_frame(data: bytes, max_payload: int = CONFIGURABLE_MAX_PAYLOAD) -> Fr
     else:
         name = check_request_header(frame)
     try:
-        frame.fields = decode_payload(name, frame.payload)
+        frame.fields = decode_payload(name, frame.payload, version)
     except WireError as error:
         error.request_id = frame.request_id
         raise
@@ -948,6 +1041,7 @@ class Client:
         self.decoder = FrameDecoder(DEFAULT_MAX_PAYLOAD)
         self._next_id = 1
         self.greeting: Optional[Dict[str, Any]] = None
+        self.version = 1  # until HELLO agrees on one (§8)
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -990,11 +1084,11 @@ class Client:
         if self.sock is None:
             raise ConnectionError("connection closed")
         rid = self._allocate_id()
-        self.sock.sendall(encode_frame(type_name, rid, fields))
+        self.sock.sendall(encode_frame(type_name, rid, fields, version=self.version))
         try:
             frame = self._read_frame()
             name = check_response_header(frame)
-            frame.fields = decode_payload(name, frame.payload)
+            frame.fields = decode_payload(name, frame.payload, self.version)
         except WireError:
             self.close()  # a client that cannot frame the server's bytes MUST close (§10)
             raise
@@ -1005,7 +1099,8 @@ class Client:
             if frame.request_id not in (rid, 0):
                 raise WireError("unexpectedType", f"ERROR for request {frame.request_id}, expected {rid}",
                                 closes=True)
-            raise RemoteError(frame.status_code, frame.fields["message"], frame.request_id, closes)
+            raise RemoteError(frame.status_code, frame.fields["message"], frame.request_id, closes,
+                              frame.fields.get("reason_code", 0))
         if frame.request_id != rid or frame.type_code != TYPES[type_name] | 0x80:
             self.close()
             raise WireError("unexpectedType", f"{name} for request {frame.request_id} answered {type_name} {rid}",
@@ -1014,12 +1109,14 @@ class Client:
 
     # -- typed calls ----------------------------------------------------------------------------
 
-    def hello(self, role: str = "data", token: str = "", min_version: int = 1, max_version: int = 1) -> Dict[str, Any]:
+    def hello(self, role: str = "data", token: str = "", min_version: int = 1,
+              max_version: int = PROTOCOL_VERSION) -> Dict[str, Any]:
         """HELLO (§8): returns the HELLO_REPLY fields (``version``, ``role``, ``max_payload``,
         ``server_name``) and applies ``max_payload`` to responses from now on."""
         reply = self.call("HELLO", {"min_version": min_version, "max_version": max_version, "role": role,
                                     "token": token, "client_name": self.client_name})
         self.greeting = reply
+        self.version = reply["version"]
         self.decoder.max_payload = max(reply["max_payload"], DEFAULT_MAX_PAYLOAD)
         return reply
 
@@ -1057,20 +1154,22 @@ class Client:
         """METRICS: cumulative per-version counters (§11.8, §12)."""
         return self.call("METRICS")
 
-    def load_standby(self, path: str, checksum: Any = None) -> Dict[str, Any]:
+    def load_standby(self, path: str, checksum: Any = None, **v2: Any) -> Dict[str, Any]:
         """LOAD_STANDBY (controller): ``checksum`` is hex/bytes or None (= verify only the
-        artifact's own checksum). Returns ``generation`` and the new ``standby`` SlotInfo."""
-        return self.call("LOAD_STANDBY", {"expected_checksum": checksum, "artifact": path})
+        artifact's own checksum). Returns ``generation`` and the new ``standby`` SlotInfo.
+        On v2: ``operation_id``, ``deadline_unix_us``, ``flags`` (``FLAG_FORCE``)."""
+        return self.call("LOAD_STANDBY", {"expected_checksum": checksum, "artifact": path, **v2})
 
-    def swap(self, expected: str) -> Dict[str, Any]:
+    def swap(self, expected: str, **v2: Any) -> Dict[str, Any]:
         """SWAP fenced on ``expected`` being the active version (controller). Returns the
         SwapOutcome: ``previous_version``, ``active_version``, ``generation``,
-        ``timestamp_us``, ``swap_ns``."""
-        return self.call("SWAP", {"expected_active": expected})
+        ``timestamp_us``, ``swap_ns``. On v2: ``expected_standby``,
+        ``expected_standby_checksum``, ``deadline_unix_us``, ``operation_id``, ``flags``."""
+        return self.call("SWAP", {"expected_active": expected, **v2})
 
-    def rollback(self, expected: str) -> Dict[str, Any]:
-        """ROLLBACK fenced on ``expected`` (controller); same outcome as :meth:`swap`."""
-        return self.call("ROLLBACK", {"expected_active": expected})
+    def rollback(self, expected: str, **v2: Any) -> Dict[str, Any]:
+        """ROLLBACK fenced on ``expected`` (controller); same fields and outcome as :meth:`swap`."""
+        return self.call("ROLLBACK", {"expected_active": expected, **v2})
 
 
 # --------------------------------------------------------------------------------------------
