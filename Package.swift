@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "MLControl", dependencies: ["MLClient", "MLWire", "MLModel", "MLDiscovery", "CSQLite"]),
 
         .executableTarget(name: "mlserve", dependencies: ["MLServer", "MLModel", "MLWire", "MLCommandLine"]),
-        .executableTarget(name: "mlctl", dependencies: ["MLControl", "MLClient", "MLModel", "MLWire", "MLCommandLine", "MLTooling", "MLDiscovery", "MLServer"]),
+        .executableTarget(name: "mlctl", dependencies: ["MLControl", "MLClient", "MLModel", "MLWire", "MLCommandLine", "MLTooling", "MLDiscovery"]),
         .executableTarget(name: "mlbench", dependencies: ["MLClient", "MLWire", "MLModel", "CEpoll", "MLCommandLine", "MLTooling"]),
 
         .testTarget(name: "MLWireTests", dependencies: ["MLWire"]),

@@ -1,11 +1,12 @@
 import Foundation
+import MLWire
 import Glibc
 
 /// Where the controller token comes from: never the command line (it would show in `ps`).
 /// An environment variable wins; otherwise a file, created with a random token (mode 0600)
 /// when it does not exist, so a fresh node is never open to anyone who connects.
 public enum TokenSource {
-    public static let environmentVariable = "MLSERVE_TOKEN"
+    public static let environmentVariable = NodeDefaults.tokenVariable
 
     public static func resolve(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (token: String, origin: String) {
         if let token = environment[environmentVariable], !token.isEmpty {

@@ -2,10 +2,9 @@ import MLCommandLine
 import Foundation
 import MLClient
 import MLControl
-import MLServer
 
 /// `mlctl ops kubernetes` and `mlctl ops prometheus-rules`: what an operator deploys, generated
-/// from the defaults mlserve and mlctl use, so there is no second copy to drift.
+/// from the defaults mlserve and mlctl use (MLWire.NodeDefaults), so there is no second copy to drift.
 enum OpsCommands {
     static func run(_ arguments: inout Arguments) throws -> ExitCode {
         guard let what = arguments.positional() else { throw Arguments.Failure("ops needs kubernetes or prometheus-rules") }
@@ -16,14 +15,8 @@ enum OpsCommands {
         }
     }
 
-    static var nodeDefaults: NodeDefaults {
-        NodeDefaults(rpcPort: ServerConfig.defaultPort, adminPort: ServerConfig.defaultAdminPort,
-                     drainSeconds: Double(ServerConfig().drainTimeoutNanos) / 1e9, healthPath: AdminRouter.healthPath,
-                     readyPath: AdminRouter.readyPath, metricsPath: AdminRouter.metricsPath, tokenVariable: TokenSource.environmentVariable)
-    }
-
     static func kubernetes(_ arguments: inout Arguments) throws -> ExitCode {
-        var manifests = KubernetesManifests(defaults: nodeDefaults)
+        var manifests = KubernetesManifests()
         manifests.image = try arguments.value("--image") ?? manifests.image
         manifests.replicas = try arguments.integer("--replicas", default: manifests.replicas, range: 1...1000)
         manifests.namespace = try name(arguments.value("--namespace"), "--namespace") ?? manifests.namespace

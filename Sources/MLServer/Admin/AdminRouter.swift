@@ -17,9 +17,9 @@ import MLWire
 public enum AdminRouter {
     public static let metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
     /// Probe and scrape paths (`mlctl ops kubernetes` writes its probes from these).
-    public static let healthPath = "/health"
-    public static let readyPath = "/ready"
-    public static let metricsPath = "/metrics"
+    public static let healthPath = NodeDefaults.healthPath
+    public static let readyPath = NodeDefaults.readyPath
+    public static let metricsPath = NodeDefaults.metricsPath
     static let realm = "Bearer realm=\"mlserve-admin\""
 
     private enum Route {
