@@ -101,16 +101,20 @@ public enum ReportHTML {
             svg += "<text x=\"\(f(left))\" y=\"\(f(height - 8))\" font-size=\"11\">\(escape(first.timestamp))</text>"
             svg += "<text x=\"\(f(width - right))\" y=\"\(f(height - 8))\" font-size=\"11\" text-anchor=\"end\">\(escape(last.timestamp))</text>\n"
         }
-        // Markers: each DEPLOYMENTS row at the first metrics row at or after it.
+        // Markers: each DEPLOYMENTS row, in time order, at the first later row of the version it
+        // made active (timestamps are whole seconds: a demo's deploy and rollback share one).
         var markerIndexes: [Int] = []
         for d in report.deployments {
             let t = SQLTime.string(d.timestamp)
-            let index = points.firstIndex { $0.timestamp >= t } ?? points.count - 1
+            let floor = markerIndexes.last ?? 0
+            let later = points.indices.filter { $0 >= floor && points[$0].timestamp >= t }
+            let index = later.first { points[$0].version == d.toVersion } ?? later.first ?? points.count - 1
+            let stagger = Double(markerIndexes.filter { $0 == index }.count) * 12
             markerIndexes.append(index)
             let stroke = d.action == .rollback ? "#d62728" : "#555"
             let text = "\(d.action.rawValue) \(d.fromVersion ?? "?")→\(d.toVersion ?? "?") (\(d.actor), \(d.status)) at \(t)"
             svg += "<line class=\"marker marker-\(d.action.rawValue)\" x1=\"\(f(x(index)))\" y1=\"\(f(top))\" x2=\"\(f(x(index)))\" y2=\"\(f(top + plotH))\" stroke=\"\(stroke)\" stroke-dasharray=\"4 3\"><title>\(escape(text))</title></line>"
-            svg += "<text x=\"\(f(x(index) + 3))\" y=\"\(f(top + 10))\" font-size=\"10\" fill=\"\(stroke)\">\(escape(d.action.rawValue))</text>\n"
+            svg += "<text x=\"\(f(x(index) + 3))\" y=\"\(f(top + 10 + stagger))\" font-size=\"10\" fill=\"\(stroke)\">\(escape(d.action.rawValue))</text>\n"
         }
         // One polyline per stretch of a version: a line never bridges a swap marker (v2.0 before
         // a bad deploy and after its rollback are two stretches, not one line across the incident).
@@ -150,7 +154,8 @@ public enum ReportHTML {
     }
 
     static func label(_ v: Double, _ unit: String) -> String {
-        v == 0 ? "0" + unit : (abs(v) >= 100 ? Formatting.fixed(v, 0) : abs(v) >= 1 ? Formatting.fixed(v, 1) : Formatting.fixed(v, 3) + unit)
+        let digits = v == 0 ? 0 : abs(v) >= 100 ? 0 : abs(v) >= 1 ? 1 : 3
+        return Formatting.fixed(v, digits) + unit
     }
 
     static func f(_ v: Double) -> String { Formatting.fixed(v, 1) }

@@ -32,7 +32,9 @@ enum WatchCommand {
         var configuration = WatchConfiguration(nodes: options.nodes, policy: policy, interval: interval, duration: duration, maxRounds: rounds)
         configuration.fleet = options.fleet
         configuration.clockSkew = options.clockSkew
-        print("watching \(options.nodes.map(\.description).joined(separator: ", ")) every \(Formatting_limit(interval))s; "
+        let discovered = options.sources.contains(where: \.needsDNS)
+            ? " (from \(options.sources.map(\.description).joined(separator: " ")), resolved again every round)" : ""
+        print("watching \(options.nodes.map(\.description).joined(separator: ", "))\(discovered) every \(Formatting_limit(interval))s; "
             + "recording to \(options.databasePath)" + (duration.map { " for \(Formatting_limit($0))s" } ?? " until stopped"))
         let loop = WatchLoop(configuration: configuration, store: store, access: options.access,
                              notifier: Notifier(policy: policy), onEvent: { event in
