@@ -40,7 +40,7 @@ let package = Package(
 
         .testTarget(name: "MLWireTests", dependencies: ["MLWire"]),
         .testTarget(name: "MLModelTests", dependencies: ["MLModel", "MLWire"]),
-        .testTarget(name: "MLServerTests", dependencies: ["MLServer", "MLClient", "MLModel", "MLWire", "MLTooling"]),
+        .testTarget(name: "MLServerTests", dependencies: ["MLServer", "MLClient", "MLModel", "MLWire", "MLTooling", "CEpoll"]),
         .testTarget(name: "MLControlTests", dependencies: ["MLControl", "MLClient", "MLServer", "MLModel", "MLWire", "MLTooling", "MLDiscovery", "CSQLite"]),
         .testTarget(name: "MLDiscoveryTests", dependencies: ["MLDiscovery"]),
     ]

@@ -7,7 +7,7 @@ public enum NodeDefaults {
     /// The admin HTTP port: probes, /metrics, the runbook's curl routes.
     public static let adminPort: UInt16 = 7071
     /// How long a SIGTERM drain may take before remaining connections are cut.
-    public static let drainSeconds: UInt64 = 5
+    public static let drainSeconds: UInt64 = 10
     public static let healthPath = "/health"
     public static let readyPath = "/ready"
     public static let metricsPath = "/metrics"
