@@ -22,6 +22,8 @@ public enum ControlError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Some nodes of a fleet changed and could not all be put back.
     case partial(String)
     case local(String)
+    /// `--nodes dns:`/`srv:` could not be resolved (no answer, NXDOMAIN, zero records, malformed reply).
+    case discovery(source: String, reason: String)
 
     public var exitCode: ExitCode {
         switch self {
@@ -31,6 +33,7 @@ public enum ControlError: Error, Equatable, Sendable, CustomStringConvertible {
         case .casMismatch, .refused, .protocolViolation, .verification: .refused
         case .partial: .partial
         case .local: .local
+        case .discovery: .unreachable
         }
     }
 
@@ -42,12 +45,15 @@ public enum ControlError: Error, Equatable, Sendable, CustomStringConvertible {
             "node \(node) rejected the controller token (\(reason)); check --token-file / $MLCTL_TOKEN against the node's token"
         case .casMismatch(let node, let expected, let actual):
             "node \(node) refused: expected active version \(expected) but active is \(actual ?? "unknown"); nothing changed"
+        case .refused(let node, .resourceExhausted, .connectionLimit, let message):
+            "node \(node) is at its connection limit (\(message)); controllers have a reserve: pass the token to get in"
         case .refused(let node, let status, let reason, let message):
             "node \(node) refused (\(status.name) \(reason.name)): \(message)"
         case .protocolViolation(let node, let detail): "node \(node) broke the protocol: \(detail)"
         case .verification(let node, let detail): "node \(node) failed verification: \(detail)"
         case .partial(let text): text
         case .local(let text): text
+        case .discovery(let source, let reason): "cannot find the nodes of \(source): \(reason)"
         }
     }
 

@@ -74,8 +74,9 @@ public struct NodeOperations {
     /// (the same flip on the node; the action is why, and picks the Rollback message for
     /// rollbacks so the node's own log says so). A CAS refusal reports the actual version.
     /// A lost reply is thrown as `.unreachable`; callers that must know use `attempt` + `resolve`.
-    public func swap(_ endpoint: Endpoint, expect: String, action: DeploymentAction, detail: String? = nil) throws(ControlError) -> SwapResult {
-        switch attempt(endpoint, SwapPlan(expectActive: expect), action: action, detail: detail) {
+    public func swap(_ endpoint: Endpoint, expect: String, action: DeploymentAction, detail: String? = nil,
+                     why: TriggerRecord? = nil) throws(ControlError) -> SwapResult {
+        switch attempt(endpoint, SwapPlan(expectActive: expect), action: action, detail: detail, why: why) {
         case .applied(let result): return result
         case .refused(let error): throw error
         case .unknown(let error, _): throw error
@@ -84,14 +85,16 @@ public struct NodeOperations {
 
     /// One fenced swap. `.refused` means the node answered and nothing changed (or nothing was
     /// sent); `.unknown` means it was sent and no answer came: it may have applied.
-    public func attempt(_ endpoint: Endpoint, _ plan: SwapPlan, action: DeploymentAction, detail: String? = nil) -> SwapAttempt {
+    /// `why`: the rule's numbers when a rule made the change (DEPLOYMENTS' trigger columns).
+    public func attempt(_ endpoint: Endpoint, _ plan: SwapPlan, action: DeploymentAction, detail: String? = nil,
+                        why: TriggerRecord? = nil) -> SwapAttempt {
         let node = endpoint.description
         let client: NodeClient
         do { client = try access.connect(endpoint, controller: true) } catch {
             // Nothing was sent: the node cannot have changed.
             record(DeploymentRow(timestamp: clock(), action: action, actor: actor, node: node, fromVersion: plan.expectActive,
                                  toVersion: nil, status: "failed", detail: ([detail].compactMap { $0 } + ["\(error)"]).joined(separator: "; "),
-                                 operationID: plan.operationID))
+                                 operationID: plan.operationID, why: why))
             return .refused(error)
         }
         defer { client.close() }
@@ -101,7 +104,7 @@ public struct NodeOperations {
                               deadlineUnixMicros: Self.micros(deadline), operationID: plan.operationID,
                               flags: plan.force ? .force : [])
         let started = DispatchTime.now().uptimeNanoseconds
-        let notes = [detail].compactMap { $0 }
+        var notes = [detail].compactMap { $0 }
         do throws(ClientError) {
             let outcome = action == .rollback ? try client.rollback(expectedActive: plan.expectActive, fence: fence)
                                               : try client.swap(expectedActive: plan.expectActive, fence: fence)
@@ -110,7 +113,7 @@ public struct NodeOperations {
             record(DeploymentRow(timestamp: result.at, action: action, actor: actor, node: node,
                                  fromVersion: outcome.previousVersion, toVersion: outcome.activeVersion,
                                  generation: Int64(clamping: outcome.generation), swapMicros: result.swapMicros, status: "ok",
-                                 detail: (notes + ["round trip \(Int(roundTrip)) µs"]).joined(separator: "; "), operationID: plan.operationID))
+                                 detail: (notes + ["round trip \(Int(roundTrip)) µs"]).joined(separator: "; "), operationID: plan.operationID, why: why))
             return .applied(result)
         } catch {
             let failure = ControlError.from(error, node: node)
@@ -118,11 +121,13 @@ public struct NodeOperations {
                 // Sent, and no answer: the node may have applied it. Recorded as unknown until known.
                 let id = record(DeploymentRow(timestamp: clock(), action: action, actor: actor, node: node, fromVersion: plan.expectActive,
                                               toVersion: plan.expectStandby?.version, status: "unknown",
-                                              detail: (notes + ["no reply: \(failure)"]).joined(separator: "; "), operationID: plan.operationID))
+                                              detail: (notes + ["no reply: \(failure)"]).joined(separator: "; "), operationID: plan.operationID, why: why))
                 return .unknown(failure, UnknownSwap(deadline: deadline, rowID: id))
             }
             var refusal = failure
-            var status = "failed"
+            // A node's no: "refused", with its status and reason; the fences: "fenced".
+            var status = failure.refusal == nil ? "failed" : "refused"
+            if let why = failure.refusal { notes.append("\(why.status.name) \(why.reason.name)") }
             if failure.refusal?.reason == .fenceActiveMismatch {
                 status = "fenced"
                 refusal = .casMismatch(node: node, expected: plan.expectActive, actual: try? info(endpoint).active.version)
@@ -131,7 +136,7 @@ public struct NodeOperations {
             }
             record(DeploymentRow(timestamp: clock(), action: action, actor: actor, node: node, fromVersion: plan.expectActive,
                                  toVersion: nil, status: status, detail: (notes + ["\(refusal)"]).joined(separator: "; "),
-                                 operationID: plan.operationID))
+                                 operationID: plan.operationID, why: why))
             return .refused(refusal)
         }
     }
@@ -161,6 +166,34 @@ public struct NodeOperations {
         update(unknown.rowID, status: "unknown", toVersion: nil, generation: nil,
                note: "outcome still unknown after \(resolveAttempts) Info attempts: \(last)")
         return .unknown(last)
+    }
+
+    /// A node's refusal before anything was sent to change it (a fleet's prepare phase): recorded
+    /// as `recordRefusal` does; an unreachable node or a local failure is not a refusal and is
+    /// only reported.
+    public func recordPreparationRefusal(action: DeploymentAction, node: String, fromVersion: String?, error: ControlError, detail: String) {
+        var refused = error.refusal != nil
+        if case .casMismatch = error { refused = true }
+        if refused { recordRefusal(action: action, node: node, fromVersion: fromVersion, error: error, detail: detail) }
+    }
+
+    /// Records an attempt that changed nothing: "fenced" (CAS refused), "refused" (the node
+    /// said no: the status and reason are in the detail) or "failed" (unreachable, local).
+    public func recordRefusal(action: DeploymentAction, node: String, fromVersion: String?, error: ControlError,
+                              shown: ControlError? = nil, detail: String? = nil) {
+        let status: String
+        var parts = [detail].compactMap { $0 }
+        if let refusal = error.refusal {
+            status = refusal.reason == .fenceActiveMismatch ? "fenced" : "refused"
+            parts.append("\(refusal.status.name) \(refusal.reason.name)")
+        } else if case .casMismatch = error {
+            status = "fenced"
+        } else {
+            status = "failed"
+        }
+        parts.append("\(shown ?? error)")
+        _ = record(DeploymentRow(timestamp: clock(), action: action, actor: actor, node: node, fromVersion: fromVersion,
+                                 toVersion: nil, status: status, detail: parts.joined(separator: "; ")))
     }
 
     /// Recording must not turn a done swap into a reported failure: the node changed either

@@ -109,8 +109,44 @@ struct StoreMigration: Sendable {
                 heartbeat_unix REAL NOT NULL
             );
             """),
+        // error_rate keeps its name for the runbook's queries and from now on holds the model's
+        // error rate (model_error_rate); rows written before this step mixed in client errors.
+        StoreMigration(version: 3, description: "labels, split error rates, drift noise floor; why each trigger fired", sql: """
+            ALTER TABLE MODEL_METRICS ADD COLUMN label_count INTEGER;
+            ALTER TABLE MODEL_METRICS ADD COLUMN label_coverage REAL;
+            ALTER TABLE MODEL_METRICS ADD COLUMN model_error_rate REAL;
+            ALTER TABLE MODEL_METRICS ADD COLUMN client_error_rate REAL;
+            ALTER TABLE MODEL_METRICS ADD COLUMN drift_expected REAL;
+            ALTER TABLE INCIDENTS ADD COLUMN trigger_rule TEXT;
+            ALTER TABLE INCIDENTS ADD COLUMN observed_value REAL;
+            ALTER TABLE INCIDENTS ADD COLUMN baseline_value REAL;
+            ALTER TABLE INCIDENTS ADD COLUMN threshold REAL;
+            ALTER TABLE INCIDENTS ADD COLUMN sample_count INTEGER;
+            ALTER TABLE INCIDENTS ADD COLUMN trigger_action TEXT;
+            ALTER TABLE INCIDENTS ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE DEPLOYMENTS ADD COLUMN trigger_rule TEXT;
+            ALTER TABLE DEPLOYMENTS ADD COLUMN observed_value REAL;
+            ALTER TABLE DEPLOYMENTS ADD COLUMN baseline_value REAL;
+            ALTER TABLE DEPLOYMENTS ADD COLUMN threshold REAL;
+            ALTER TABLE DEPLOYMENTS ADD COLUMN sample_count INTEGER;
+            ALTER TABLE DEPLOYMENTS ADD COLUMN trigger_action TEXT;
+            ALTER TABLE DEPLOYMENTS ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0;
+            """),
+        // Fleet discovery (`--nodes dns:`/`srv:`): nodes appearing and vanishing between watch
+        // rounds, and lookups failing (the last good set is kept) and recovering.
+        StoreMigration(version: 4, description: "FLEET", sql: """
+            CREATE TABLE FLEET (
+                id        INTEGER PRIMARY KEY,
+                timestamp TEXT NOT NULL,
+                event     TEXT NOT NULL CHECK (event IN ('appeared', 'vanished', 'lookup_failed', 'lookup_recovered')),
+                node      TEXT,
+                source    TEXT NOT NULL,
+                detail    TEXT
+            );
+            CREATE INDEX FLEET_by_time ON FLEET (timestamp);
+            """),
         // One row per node per shadow window judged by `deploy --shadow`: the gate's figures.
-        StoreMigration(version: 3, description: "SHADOW_METRICS", sql: """
+        StoreMigration(version: 5, description: "SHADOW_METRICS", sql: """
             CREATE TABLE SHADOW_METRICS (
                 id               INTEGER PRIMARY KEY,
                 timestamp        TEXT    NOT NULL,

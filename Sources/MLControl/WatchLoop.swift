@@ -27,6 +27,13 @@ public final class WatchLoop {
     /// Runs just before an automatic rollback is sent. Tests use it to race the controller.
     public var beforeRollback: ((Endpoint) -> Void)?
     public private(set) var rounds = 0
+    /// Re-resolves `--nodes dns:`/`srv:` before each round (WatchLoop+Discovery); nil: fixed nodes.
+    public var discovery: FleetDiscovery?
+    /// MODEL_METRICS rows already reported (printed) that the database did not take yet (it was
+    /// locked past the busy timeout): written first on the next round, so a printed row is a
+    /// stored row. Bounded: beyond `maxUnstoredRows` the oldest are dropped, and said so.
+    public private(set) var unstoredRows: [MetricsRow] = []
+    static let maxUnstoredRows = 100_000
 
     public init(configuration: WatchConfiguration, store: ControlStore, access: NodeAccess, notifier: Notifier,
                 clock: @escaping () -> Date = Date.init, sleep: @escaping (TimeInterval) -> Void = { Thread.sleep(forTimeInterval: $0) },
@@ -35,7 +42,7 @@ public final class WatchLoop {
         self.store = store
         self.access = access
         self.notifier = notifier
-        self.rules = RunbookRules(policy: configuration.policy)
+        self.rules = RunbookRules(policy: configuration.policy, dryRun: configuration.dryRun)
         self.clock = clock
         self.sleep = sleep
         self.onEvent = onEvent
@@ -44,6 +51,28 @@ public final class WatchLoop {
 
     deinit {
         for index in states.indices { states[index].disconnect() }
+    }
+
+    /// Writes the rows not yet stored, then `rows`, in one transaction; retried once at once
+    /// (the busy timeout has already waited); what still fails is kept for the next round.
+    func storeMetrics(_ rows: [MetricsRow], node: String, at now: Date) {
+        let batch = unstoredRows + rows
+        guard !batch.isEmpty else { return }
+        var lastError: Error?
+        for _ in 0..<2 {
+            do {
+                try store.insertMetrics(batch)
+                unstoredRows.removeAll()
+                return
+            } catch { lastError = error }
+        }
+        unstoredRows = batch
+        if unstoredRows.count > Self.maxUnstoredRows {
+            let dropped = unstoredRows.count - Self.maxUnstoredRows
+            unstoredRows.removeFirst(dropped)
+            onEvent(.problem(node: node, at: now, message: "MODEL_METRICS: dropped the \(dropped) oldest unstored rows"))
+        }
+        onEvent(.problem(node: node, at: now, message: "MODEL_METRICS insert failed (\(lastError.map { "\($0)" } ?? "?")); \(unstoredRows.count) rows kept for the next round"))
     }
 
     /// Polls every `interval` until the duration or round limit is reached or `shouldStop`.
@@ -56,10 +85,12 @@ public final class WatchLoop {
             if let duration = configuration.duration, clock().timeIntervalSince(start) + configuration.interval > duration { break }
             sleep(configuration.interval)
         }
+        if !unstoredRows.isEmpty { storeMetrics([], node: "-", at: clock()) }  // a last try before exit
     }
 
     /// One round: every node once.
     public func pollRound() {
+        refreshFleet()
         for index in states.indices { poll(&states[index]) }
         if let fleet = configuration.fleet { reconcile(fleet) }
         rounds += 1
@@ -106,8 +137,9 @@ public final class WatchLoop {
         // would only be noise in the runbook's queries.
         let rows = windows.values.filter { $0.requests + $0.errors + $0.feedbackCount > 0 }
             .sorted { $0.version < $1.version }
-            .map { MetricsRow(window: $0, modelName: modelName(info, version: $0.version), node: state.node, at: now) }
-        do { try store.insertMetrics(rows) } catch { onEvent(.problem(node: state.node, at: now, message: "MODEL_METRICS insert failed: \(error)")) }
+            .map { MetricsRow(window: $0, modelName: modelName(info, version: $0.version), node: state.node, at: now,
+                             minDriftScores: configuration.policy.minDriftScores) }
+        storeMetrics(rows, node: state.node, at: now)
         onEvent(.polled(node: state.node, at: now, active: metrics.activeVersion, generation: metrics.generation, rows: rows))
         if first { return }
 
@@ -142,11 +174,23 @@ public final class WatchLoop {
             onEvent(.problem(node: state.node, at: now, message: "baseline query failed: \(error)"))
             return
         }
+        // A paused incident for the active version hands the node to a person: no automatic
+        // action until `mlctl rollback` changes the version or `mlctl resolve` closes it.
+        if let paused = openIncident(node: state.node, status: "paused", version: info.active.version) {
+            onEvent(.waiting(node: state.node, at: now, version: info.active.version, incidentID: paused.incidentID))
+            return
+        }
         let input = RuleInput(window: window, modelName: info.active.modelName, deployedAt: context.deployedAt,
                               baseline: context.baseline, now: now)
         switch rules.evaluate(input) {
         case .healthy:
             return
+        case .inconclusive(let reasons):
+            onEvent(.inconclusive(node: state.node, at: now, version: info.active.version, reasons: reasons))
+        case .pause(let trigger):
+            pause(&state, trigger: trigger, now: now)
+        case .dryRun(let trigger):
+            recordDryRun(&state, trigger: trigger, info: info, now: now)
         case .rollback(let trigger):
             if let reason = context.withholdRollback {
                 withhold(&state, trigger: trigger, reason: reason, now: now)

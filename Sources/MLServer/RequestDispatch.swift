@@ -32,6 +32,16 @@ extension EventLoop {
     func protocolError(_ connection: Connection, _ error: WireError, requestID: UInt32) {
         reject(connection, error.status, error.reason, error.description, requestID: requestID)
         if error.closesConnection { connection.closeAfterFlush = true }
+        logProtocolError(connection, error, requestID: requestID)
+    }
+
+    /// One rate-limited line per protocol error, with the peer and a hex sample of the bytes.
+    func logProtocolError(_ connection: Connection, _ error: WireError, requestID: UInt32) {
+        guard logLimit.admit(now: Clock.monotonicNanos()) else { return }
+        NodeLog.event("protocol_error", level: "warn", [
+            ("peer", NodeLog.peer(connection.fd)), ("status", error.status.name), ("request", String(requestID)),
+            ("closes", error.closesConnection ? "yes" : "no"), ("error", error.description),
+            ("sample", NodeLog.sample(connection.bufferedInput))])
     }
 
     /// Every refusal is answered here: the status, and the typed reason on v2 connections.
@@ -96,7 +106,7 @@ extension EventLoop {
                 let (expected, fence) = type == .swap
                     ? try SwapRequest.decode(payload: payload, version: version).parts
                     : try RollbackRequest.decode(payload: payload, version: version).parts
-                switch control.swap(expectedActive: expected, fence: fence) {
+                switch control.swap(expectedActive: expected, fence: fence, actor: "rpc:" + NodeLog.peer(connection.fd)) {
                 case .success(let outcome) where type == .swap: connection.append(SwapReply(outcome), requestID: id)
                 case .success(let outcome): connection.append(RollbackReply(outcome), requestID: id)
                 case .failure(let error): reject(connection, error, requestID: id)
@@ -278,6 +288,14 @@ extension EventLoop {
                           "no common protocol version: client speaks \(hello.minVersion)...\(hello.maxVersion), node speaks \(supported.lowerBound)...\(supported.upperBound)",
                           requestID: requestID)
         }
+        if connection.reserveOnly && hello.role != .controller {
+            // About the connection, not the request: id 0, as for the limit at accept (and in the
+            // v1 layout, since no version is agreed), so clients read it as connectionLimit.
+            connection.closeAfterFlush = true
+            return reject(connection, .resourceExhausted, .connectionLimit,
+                          "connection limit: the last \(config.controllerReserve) of \(config.maxConnections) connections are kept for controllers; retry later",
+                          requestID: 0)
+        }
         let agreed = min(hello.maxVersion, supported.upperBound)
         switch hello.role {
         case .controller:
@@ -289,7 +307,7 @@ extension EventLoop {
         case .labeller:
             // Role 2 does not exist in v1, where an unknown role is INVALID_ARGUMENT.
             guard agreed >= 2 else {
-                return reject(connection, .invalidArgument, .versionUnsupported, "role labeller needs protocol version 2 (agreed \(agreed))", requestID: requestID)
+                return reject(connection, .invalidArgument, .malformedPayload, "role labeller needs protocol version 2 (agreed \(agreed))", requestID: requestID)
             }
             guard control.checkLabellerToken(hello.token) else {
                 connection.closeAfterFlush = true
@@ -299,7 +317,6 @@ extension EventLoop {
         case .data:
             break
         }
-        let version = min(hello.maxVersion, supported.upperBound)
         connection.greeted = true
         connection.role = hello.role
         connection.protocolVersion = agreed

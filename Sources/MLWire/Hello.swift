@@ -44,6 +44,8 @@ public struct Hello: WireMessage {
         guard minVersion <= maxVersion else { throw .malformed(.hello, "min version \(minVersion) above max version \(maxVersion)") }
         let rawRole = try r.readUInt8("role")
         guard let role = ConnectionRole(rawValue: rawRole) else { throw .malformed(.hello, "unknown role \(rawRole)") }
+        // Role 2 exists from v2 on: a HELLO that offers only v1 cannot name it (v1: unknown role).
+        guard role != .labeller || maxVersion >= 2 else { throw .malformed(.hello, "unknown role \(rawRole)") }
         self.role = role
         try r.readReserved(1)
         token = try r.readString("token", limit: Limits.token)

@@ -197,7 +197,7 @@ public struct MetricsReply: WireMessage {
 
     /// The layout this reply is written in: the connection's protocol version (v2 appends fields).
     public var layoutVersion: UInt8 = 1
-    /// v2: the shadow block after the version list (PROTOCOL.md §12.5).
+    /// v2: the shadow block after the version list (PROTOCOL.md §12.6).
     public var shadow = ShadowStatus()
 
     public var payloadSize: Int {

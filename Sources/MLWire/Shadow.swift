@@ -1,5 +1,5 @@
 /// Turns shadow scoring on (rate > 0) or off (rate 0) for the node's current (active, standby)
-/// pair (PROTOCOL.md §11.13). v2 only, controller only. The setting belongs to that pair: a
+/// pair (PROTOCOL.md §11.14). v2 only, controller only. The setting belongs to that pair: a
 /// swap, a load or a restart ends it by itself.
 public struct SetShadowRequest: WireMessage {
     public static let messageType = MessageType.setShadow

@@ -1,5 +1,5 @@
 /// |active score − standby score| histogram layout: 11 bins with these lower edges, the first
-/// holding exact agreement (PROTOCOL.md §12.5). Log-spaced, because "differs in the 6th digit"
+/// holding exact agreement (PROTOCOL.md §12.6). Log-spaced, because "differs in the 6th digit"
 /// (a recompiled kernel) and "differs by 0.3" (a retrained model) both matter.
 public enum ScoreDifferenceBins {
     public static let lowerEdges: [Float] = [0, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.05, 0.1, 0.2, 0.5]

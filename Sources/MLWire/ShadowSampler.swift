@@ -1,4 +1,4 @@
-/// Which rows the standby shadows (PROTOCOL.md §11.13.1). Deterministic, so a client can tell
+/// Which rows the standby shadows (PROTOCOL.md §11.14.1). Deterministic, so a client can tell
 /// which of its prediction ids were shadowed, and two nodes given the same ids shadow the same
 /// rows: a row with a prediction id is sampled when `mix(id) < threshold`, where `mix` is
 /// SplitMix64's finaliser and `threshold = rate × 2^64`; a row without an id is sampled by request

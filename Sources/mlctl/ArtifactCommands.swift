@@ -8,10 +8,10 @@ import MLWire
 /// `mlctl artifact create|export|inspect`: local files only, no node.
 enum ArtifactCommands {
     static func run(_ arguments: inout Arguments) throws -> ExitCode {
+        let options = try GlobalOptions(&arguments)
         let sub = arguments.positional()
         let first = arguments.positional()
         let second = arguments.positional()
-        let options = try GlobalOptions(&arguments)
         try arguments.finish()
         do {
             switch sub {

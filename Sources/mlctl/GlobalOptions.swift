@@ -2,6 +2,7 @@ import MLCommandLine
 import Foundation
 import MLClient
 import MLControl
+import MLDiscovery
 
 /// The options every command takes: where the nodes are, the token, the database, the format.
 struct GlobalOptions {
@@ -20,13 +21,22 @@ struct GlobalOptions {
     var fleet: String
     /// How far node wall clocks may be from ours (control-request deadlines).
     var clockSkew: Double
+    /// `--node` and `--nodes dns:`/`srv:`, in order; `nodes` is what they resolved to at start.
+    var sources: [NodeSource]
+    var resolver: DNSResolver?
 
     init(_ arguments: inout Arguments) throws {
         let texts = try arguments.values("--node")
-        nodesGiven = !texts.isEmpty
-        nodes = try (texts.isEmpty ? [Self.defaultNode] : texts).map { text in
-            guard let endpoint = Endpoint(text) else { throw Arguments.Failure("--node \(text) is not host:port (numeric IPv4 or localhost)") }
-            return endpoint
+        let discovered = try arguments.values("--nodes")
+        let dnsServer = try arguments.value("--dns-server")
+        nodesGiven = !texts.isEmpty || !discovered.isEmpty
+        var fixed = try texts.map { text in
+            guard let endpoint = Endpoint(text) else { throw Arguments.Failure("--node \(text) is not host:port (numeric IPv4, [IPv6] or localhost)") }
+            return NodeSource.fixed(endpoint)
+        }
+        if texts.isEmpty && discovered.isEmpty { fixed = [.fixed(Endpoint(Self.defaultNode)!)] }
+        do { sources = try fixed + discovered.map { text throws(ControlError) in try NodeSource(parsing: text) } } catch {
+            throw Arguments.Failure("\(error)")
         }
         let tokenFile = try arguments.value("--token-file")
         let dbPath = try arguments.value("--db")
@@ -37,6 +47,19 @@ struct GlobalOptions {
         fleet = try arguments.value("--fleet") ?? "default"
         clockSkew = try arguments.double("--clock-skew", default: 0.5, range: 0...60)
         token = try Self.resolveToken(file: tokenFile)
+        if sources.contains(where: \.needsDNS) || dnsServer != nil {
+            let server: DNSServerAddress
+            do throws(DNSError) {
+                if let dnsServer { server = try DNSServerAddress(parsing: dnsServer) } else { server = try DNSServerAddress.fromResolvConf() }
+            } catch {
+                if case DNSError.badInput = error { throw Arguments.Failure("--dns-server: \(error)") }
+                throw ControlError.discovery(source: discovered.joined(separator: " "), reason: "\(error)")
+            }
+            resolver = DNSResolver(server: server, timeout: min(timeout, 2), attempts: 3)
+        }
+        // The set a command acts on is the one resolved here, at its start: a two-phase deploy
+        // never sees nodes join or leave between its phases.
+        nodes = try NodeSource.resolveAll(sources, with: resolver)
     }
 
     /// An explicit --token-file wins, then $MLCTL_TOKEN, then ./mlserve.token (the node's
@@ -45,7 +68,8 @@ struct GlobalOptions {
     static func resolveToken(file: String?) throws -> String? {
         if let file {
             guard let data = FileManager.default.contents(atPath: file) else {
-                throw ControlError.auth(node: "-", reason: "cannot read token file \(file)")
+                // Nothing was asked of a node: a local failure (exit 6), not a rejected token.
+                throw ControlError.local("cannot read token file \(file)")
             }
             return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
@@ -66,12 +90,24 @@ struct GlobalOptions {
 /// Printing helpers shared by the commands.
 enum Output {
     static func json(_ value: Any) {
+        let value = jsonSafe(value)
         guard JSONSerialization.isValidJSONObject(value),
               let data = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else {
             print("{}")
             return
         }
         print(String(decoding: data, as: UTF8.self))
+    }
+
+    /// NaN and infinities (a ratio with no data) have no JSON form: they print as null.
+    static func jsonSafe(_ value: Any) -> Any {
+        switch value {
+        case let number as Double: return number.isFinite ? number : NSNull()
+        case let number as Float: return number.isFinite ? number : NSNull()
+        case let dictionary as [String: Any]: return dictionary.mapValues(jsonSafe)
+        case let array as [Any]: return array.map(jsonSafe)
+        default: return value
+        }
     }
 
     static func error(_ text: String) {

@@ -5,6 +5,10 @@ enum Help {
     static let globals = """
         GLOBAL OPTIONS (any command, anywhere on the line):
           --node HOST:PORT    a node to act on; repeat for a fleet (default 127.0.0.1:7070)
+          --nodes dns:NAME:PORT            every A/AAAA address of NAME (a Kubernetes headless Service), at PORT
+          --nodes srv:_SERVICE._tcp.NAME   every SRV target of the name, with its port; both repeatable, mixable
+                              with --node; resolved at the start of a command, again every round of `watch`
+          --dns-server ADDR:PORT           DNS server for --nodes (default: first nameserver in /etc/resolv.conf)
           --token-file PATH   controller token file (default: $MLCTL_TOKEN, else ./mlserve.token)
           --db PATH           SQLite file with MODEL_METRICS, INCIDENTS, DEPLOYMENTS (default ./mlctl.sqlite)
           --json              machine-readable output
@@ -42,6 +46,8 @@ enum Help {
         RECORDS:
           incidents                 INCIDENTS, newest first [--limit N] [--status S] [--id ID]
           history                   DEPLOYMENTS, newest first [--limit N]
+          resolve INCIDENT          close an incident by hand (ends a paused rule's hold) [--note TEXT]
+          report [--incident ID] [-o FILE]   one HTML page: F1, p99, error rates, labels per version, deploy markers
         AUTOMATION:
           watch                     poll, record MODEL_METRICS, apply the runbook's triggers, roll back, verify, notify;
                                     converge nodes to the fleet's desired state (`reconcile` in DEPLOYMENTS)
@@ -49,6 +55,9 @@ enum Help {
           artifact create <spec.json> <out>      build an artifact file from a JSON spec
           artifact export builtin:<v> <out>      write a built-in model (v2.0, v2.1, mlp-v1) as a file
           artifact inspect <file>                verify and describe an artifact file
+        OPERATIONS (generated from mlserve's and the policy's defaults):
+          ops kubernetes [--image IMG] [--replicas N] [--namespace NS]   manifests: nodes, Services, PDB, controller
+          ops prometheus-rules [--policy FILE] [--tests] [-o FILE]       alerting rules (and promtool unit tests)
 
         \(globals)
 
@@ -122,10 +131,11 @@ enum Help {
             The intended state is recorded (FLEET_DESIRED) so `watch` converges nodes that could not be settled.
             Exit 0 only when every node serves the intended version; 5 when nodes differ or one is unknown.
             """
-        case "incidents": body = "mlctl incidents [--limit N] [--status investigating|resolved|rollback_failed] [--id ID] — INCIDENTS, newest first."
+        case "incidents": body = "mlctl incidents [--limit N] [--status investigating|resolved|rollback_failed|paused|dry_run] [--id ID] — INCIDENTS, newest first."
+        case "resolve": body = "mlctl resolve INCIDENT [--note TEXT] — mark an incident resolved by hand. A 'paused' incident holds its node (no automatic action on that version) until resolved or until `mlctl rollback` changes the version."
         case "history": body = "mlctl history [--limit N] — DEPLOYMENTS (deploy, swap, rollback), newest first, with actor, generation and swap time."
         case "watch": body = """
-            mlctl watch [--interval S] [--duration S] [--rounds N] [--policy FILE]
+            mlctl watch [--interval S] [--duration S] [--rounds N] [--policy FILE] [--dry-run]
                         [--deploy-window S] [--stability-window S] [--baseline-window S]
             Polls every node each interval (default: the policy's poll_interval_seconds, 10) and writes MODEL_METRICS.
             Triggers (policy; defaults are the runbook's): F1 drop > 0.05 vs baseline or p99 > 2 s within the deploy
@@ -133,6 +143,13 @@ enum Help {
             version, record an incident, notify, then watch the stability window (30 min) and record the outcome.
             Anomaly rate > 3x baseline -> an 'investigating' incident, no rollback. Baseline: the previous version's
             average over the baseline window (24 h) before the deploy. A node that goes away -> incident; resumes when back.
+            Error rate is the MODEL's (requests it failed); requests a client got wrong (NaN, wrong width) are client
+            errors and never trigger a rollback (optional alert: client_error_rate_limit). F1 needs min_feedback labels
+            and min_label_coverage. Per rule the policy's "actions" picks rollback | pause | notify | dry_run;
+            --dry-run makes every rule record what it would have done and change nothing. Too little data for a rule
+            prints 'inconclusive': never a rollback, never 'healthy'.
+            With --nodes dns:/srv: the names are resolved again every round: nodes that appear or vanish are recorded in
+            the FLEET table; a failed lookup or zero records keeps the last good set (recorded once as lookup_failed).
             Each round also converges every node to the fleet's desired state (--fleet): a swap when the standby holds
             the desired version, else a load of the recorded artifact first; fenced, under the fleet lock (a round is
             skipped while an operation holds it), recorded as 'reconcile'. An automatic rollback updates the desired state.
@@ -154,6 +171,28 @@ enum Help {
             mlctl artifact create <spec.json> <out>   — JSON spec (name, version, kind logistic|mlp, threshold, weights...) -> file
             mlctl artifact export builtin:<v> <out>   — a built-in model as a file (v2.0, v2.1, mlp-v1)
             mlctl artifact inspect <file>             — verify the checksum and print name, version, kind, features, SHA-256
+            """
+        case "report": body = """
+            mlctl report [--incident ID] [-o FILE] [--db PATH] — writes one self-contained HTML page (inline SVG, no script,
+            nothing fetched) with the deploy timeline: F1, p99, model and client error rates and label coverage per version
+            from MODEL_METRICS (n/a where the database has no such column), deploys/swaps/rollbacks from DEPLOYMENTS as
+            markers, the INCIDENTS row and the DEPLOYMENTS rows. Default: the newest incident, from an hour before it to an
+            hour after its last update; FILE defaults to ./report.html. Unknown incident: exit 2.
+            """
+        case "ops": body = """
+            mlctl ops kubernetes [--image IMG] [--replicas N] [--namespace NS] [--name NAME] [--secret NAME]
+                                 [--cpu Q] [--memory Q] [--state-size Q]
+              Prints manifests built from mlserve's defaults (RPC and admin ports, drain time, probe paths): the node as a
+              StatefulSet (startup/liveness on /health, readiness on /ready, preStop + terminationGracePeriodSeconds
+              covering the drain, the state file on a volume, the token from Secret NAME key `token` as $MLSERVE_TOKEN),
+              a headless Service for discovery, a Service for clients, a PodDisruptionBudget, and the controller as a
+              one-replica Deployment running `mlctl watch --nodes dns:<headless>.<ns>.svc.cluster.local:PORT`.
+              Defaults: mlserve:latest, 3 replicas, namespace mlserve.
+            mlctl ops prometheus-rules [--policy FILE] [--job NAME] [--tests] [-o FILE]
+              Prints Prometheus recording and alerting rules for the runbook's triggers with the policy's thresholds
+              (model error rate, p99 within the deploy window, anomaly rate vs baseline, node down). --tests prints
+              promtool unit tests instead; -o FILE writes the rules to FILE (and with --tests, the tests to FILE's
+              name with .test.yml) for `promtool check rules` / `promtool test rules`. --job: the scrape job (mlserve).
             """
         default: return nil
         }

@@ -19,6 +19,7 @@ enum WatchCommand {
         policy.stabilityWindowSeconds = try arguments.double("--stability-window", default: policy.stabilityWindowSeconds, range: 0.01...1e9)
         policy.baselineWindowSeconds = try arguments.double("--baseline-window", default: policy.baselineWindowSeconds, range: 0.01...1e9)
         policy.pollIntervalSeconds = interval
+        let dryRun = arguments.flag("--dry-run")
         let options = try GlobalOptions(&arguments)
         try arguments.finish()
         var duration: TimeInterval?
@@ -32,8 +33,12 @@ enum WatchCommand {
         var configuration = WatchConfiguration(nodes: options.nodes, policy: policy, interval: interval, duration: duration, maxRounds: rounds)
         configuration.fleet = options.fleet
         configuration.clockSkew = options.clockSkew
-        print("watching \(options.nodes.map(\.description).joined(separator: ", ")) every \(Formatting_limit(interval))s; "
-            + "recording to \(options.databasePath)" + (duration.map { " for \(Formatting_limit($0))s" } ?? " until stopped"))
+        configuration.dryRun = dryRun
+        let discovered = options.sources.contains(where: \.needsDNS)
+            ? " (from \(options.sources.map(\.description).joined(separator: " ")), resolved again every round)" : ""
+        print("watching \(options.nodes.map(\.description).joined(separator: ", "))\(discovered) every \(Formatting_limit(interval))s; "
+            + "recording to \(options.databasePath)" + (dryRun ? "; DRY RUN: nothing will be changed on the nodes" : "")
+            + (duration.map { " for \(Formatting_limit($0))s" } ?? " until stopped"))
         let loop = WatchLoop(configuration: configuration, store: store, access: options.access,
                              notifier: Notifier(policy: policy), onEvent: { event in
                                  if json {
@@ -42,6 +47,12 @@ enum WatchCommand {
                                      print(event.line)
                                  }
                              })
+        if options.sources.contains(where: \.needsDNS) {
+            // Re-resolved every round; the FLEET table records who came and went.
+            let discovery = FleetDiscovery(sources: options.sources, resolver: options.resolver, initial: options.nodes)
+            do { try discovery.recordStart(store: store, at: Date()) } catch { Output.error("mlctl watch: FLEET insert failed: \(error)") }
+            loop.discovery = discovery
+        }
         loop.run()
         return .ok
     }

@@ -2,12 +2,12 @@ import XCTest
 @testable import MLControl
 
 final class ControlStoreSchemaTests: XCTestCase {
-    private let latest = StoreMigration.all.last!.version
+    private let latest = ControlStore.latestSchemaVersion
 
     func testNewFileGetsAllTablesAndTheLatestSchemaVersion() throws {
         let store = try ControlStore(path: try temporaryDatabasePath(self))
         let tables = try store.database.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        XCTAssertEqual(tables.map { $0[0] }, [.text("DEPLOYMENTS"), .text("FLEET_DESIRED"), .text("FLEET_LOCKS"), .text("INCIDENTS"),
+        XCTAssertEqual(tables.map { $0[0] }, [.text("DEPLOYMENTS"), .text("FLEET"), .text("FLEET_DESIRED"), .text("FLEET_LOCKS"), .text("INCIDENTS"),
                                                .text("MODEL_METRICS"), .text("SHADOW_METRICS"), .text("schema_version")])
         XCTAssertEqual(try store.schemaVersion, ControlStore.latestSchemaVersion)
         XCTAssertEqual(ControlStore.latestSchemaVersion, StoreMigration.all.count)
@@ -52,6 +52,25 @@ final class ControlStoreSchemaTests: XCTestCase {
         let store = try ControlStore(path: path)
         XCTAssertEqual(try store.schemaVersion, latest)
         XCTAssertEqual(try store.database.query("SELECT COUNT(*) FROM sqlite_master WHERE name = 'half'"), [[.integer(0)]])
+    }
+
+    /// A version-1 file (before labels and the error split) gains the new columns and keeps its rows.
+    func testAVersionOneFileIsMigratedKeepingItsRows() throws {
+        let path = try temporaryDatabasePath(self)
+        do {
+            let old = try ControlStore(database: SQLiteDatabase(path: path), migrations: Array(StoreMigration.all.prefix(1)))
+            try old.database.run("INSERT INTO MODEL_METRICS (timestamp, model_name, model_version, node, error_rate) VALUES ('2026-02-28 12:00:00', 'm', 'v1', 'n', 0.2)")
+        }
+        let store = try ControlStore(path: path)
+        XCTAssertEqual(try store.schemaVersion, ControlStore.latestSchemaVersion)
+        let rows = try store.metrics(modelName: "m", from: noon.addingTimeInterval(-1), to: noon.addingTimeInterval(1))
+        XCTAssertEqual(rows.count, 1)
+        XCTAssertEqual(rows.first?.errorRate, 0.2)
+        XCTAssertNil(rows.first?.labelCoverage)
+        for table in ["INCIDENTS", "DEPLOYMENTS"] {
+            let columns = try store.database.query("SELECT name FROM pragma_table_info('\(table)') WHERE name IN ('trigger_rule', 'observed_value', 'threshold', 'sample_count', 'trigger_action', 'dry_run')")
+            XCTAssertEqual(columns.count, 6, table)
+        }
     }
 
     func testAFileFromANewerMlctlIsRefused() throws {

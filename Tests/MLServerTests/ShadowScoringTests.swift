@@ -142,7 +142,7 @@ final class ShadowScoringTests: XCTestCase {
     }
 
     /// Rows with prediction ids are sampled by SplitMix64's finaliser of the id (PROTOCOL.md
-    /// §11.13.1), written out here independently of the node's code.
+    /// §11.14.1), written out here independently of the node's code.
     func testRowsWithIDsAreSampledByTheirIDAndLabelsScoreBothModels() throws {
         func mix(_ id: UInt64) -> UInt64 {
             var z = id &+ 0x9E37_79B9_7F4A_7C15

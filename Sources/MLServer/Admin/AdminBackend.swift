@@ -14,6 +14,8 @@ public protocol AdminBackend: Sendable {
     func ready() -> (ready: Bool, reason: String)
     func info() -> InfoReply
     func metrics() -> MetricsReply
+    /// Client errors per version and status, for `mlserve_client_errors_total{version,status}`.
+    func clientErrorsByStatus() -> [(version: String, status: Status, count: UInt64)]
     /// Swap active ↔ standby. With `expectedActive`, refuse (FAILED_PRECONDITION) unless that
     /// version is active: a retried rollback must not flip back to the bad model.
     func rollback(expectedActive: String?) -> Result<SwapOutcome, AdminFailure>
@@ -22,6 +24,19 @@ public protocol AdminBackend: Sendable {
     func reload(artifact: String, expectedChecksum: Digest32, expectedActive: String?) -> Result<SwapOutcome, AdminFailure>
     /// Compare a presented bearer token with the controller token in constant time.
     func checkToken(_ presented: String) -> TokenCheck
+    /// What recovering a damaged state file took at start; nil when it was clean.
+    func stateRecovery() -> String?
+}
+
+extension AdminBackend {
+    public func stateRecovery() -> String? { nil }
+}
+
+extension AdminBackend {
+    /// Without a breakdown, each version's total is reported under INVALID_ARGUMENT.
+    public func clientErrorsByStatus() -> [(version: String, status: Status, count: UInt64)] {
+        metrics().versions.filter { $0.clientErrors > 0 }.map { ($0.version, .invalidArgument, $0.clientErrors) }
+    }
 }
 
 /// The result of a token comparison. An enum, not a Bool, so a call site reads as what it means.

@@ -16,6 +16,10 @@ import MLWire
 /// body (400), then the backend (its Status mapped by `AdminFailure.httpStatusCode`).
 public enum AdminRouter {
     public static let metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
+    /// Probe and scrape paths (`mlctl ops kubernetes` writes its probes from these).
+    public static let healthPath = NodeDefaults.healthPath
+    public static let readyPath = NodeDefaults.readyPath
+    public static let metricsPath = NodeDefaults.metricsPath
     static let realm = "Bearer realm=\"mlserve-admin\""
 
     private enum Route {
@@ -24,10 +28,10 @@ public enum AdminRouter {
 
     private static func route(for path: Substring) -> Route? {
         switch path {
-        case "/health": .health
-        case "/ready": .ready
+        case Substring(healthPath): .health
+        case Substring(readyPath): .ready
         case "/model/info": .info
-        case "/metrics": .metrics
+        case Substring(metricsPath): .metrics
         case "/model/rollback": .rollback
         case "/model/reload": .reload
         default: nil
@@ -72,9 +76,10 @@ public enum AdminRouter {
                 ("status", .string("not_ready")), ("reason", .string(ready.reason)),
             ]))
         case .info:
-            return HTTPResponse(statusCode: 200, json: infoJSON(backend.info()))
+            return HTTPResponse(statusCode: 200, json: infoJSON(backend.info(), stateRecovery: backend.stateRecovery()))
         case .metrics:
-            let text = PrometheusExposition.render(info: backend.info(), metrics: backend.metrics(), ready: backend.ready().ready)
+            let text = PrometheusExposition.render(info: backend.info(), metrics: backend.metrics(), ready: backend.ready().ready,
+                                                   clientErrors: backend.clientErrorsByStatus())
             return HTTPResponse(statusCode: 200, headers: [("Content-Type", metricsContentType)], body: Array(text.utf8))
         case .rollback:
             return rollback(request, backend)
@@ -184,7 +189,7 @@ public enum AdminRouter {
         return .success(version)
     }
 
-    static func infoJSON(_ info: InfoReply) -> String {
+    static func infoJSON(_ info: InfoReply, stateRecovery: String? = nil) -> String {
         func slot(_ slot: SlotInfo) -> AdminJSON.Value {
             guard slot.present else { return .null }
             return .object([
@@ -203,6 +208,8 @@ public enum AdminRouter {
             ("draining", .bool(info.draining)),
             ("active", slot(info.active)),
             ("standby", slot(info.standby)),
+            // Set when the node started on a damaged state file by --recover-state.
+            ("state_recovery", stateRecovery.map { .string($0) } ?? .null),
         ])
     }
 

@@ -4,14 +4,19 @@ import MLWire
 /// snapshots always give the same bytes.
 ///
 /// Families (all samples of a family are contiguous, each family has HELP and TYPE once):
-/// - counters per version: `mlserve_predictions_total`, `mlserve_prediction_errors_total`,
+/// - counters per version: `mlserve_predictions_total`, `mlserve_model_errors_total` (requests
+///   the model failed: what the error-rate rollback reads), `mlserve_client_errors_total{status}`
+///   (requests refused for the client's fault, by status name), `mlserve_labels_total{outcome=
+///   "matched|unmatched|expired|duplicate"}`,
 ///   `mlserve_anomalies_total`, `mlserve_feedback_total{outcome="tp|fp|tn|fn"}`;
 /// - histogram per version: `mlserve_request_duration_seconds` (see `bucketBounds`);
 /// - gauges per version, only where defined (no NaN lines): `mlserve_f1_score`,
 ///   `mlserve_anomaly_rate`, `mlserve_drift_psi`;
-/// - node gauges: `mlserve_active_generation`, `mlserve_slot_info{slot,version,model} 1`,
+/// - node gauges: `mlserve_active_generation`, `mlserve_model_info{slot,version,model,checksum} 1`,
 ///   `mlserve_ready`, `mlserve_uptime_seconds`;
 /// - shadow scoring (`PrometheusExposition+Shadow`): `mlserve_shadow_*`.
+/// Names follow Prometheus's rules: base units (seconds), `_total` on counters, `_info` on the
+/// constant-1 metadata series. `mlctl ops prometheus-rules` writes its rules against these names.
 /// Per-version series carry `version="…"` and, when a slot still holds that version,
 /// `model="…"` (a version no longer loaded keeps its counters but its model name is unknown).
 public enum PrometheusExposition {
@@ -36,7 +41,8 @@ public enum PrometheusExposition {
         (10_000_000_000, "10"),
     ]
 
-    public static func render(info: InfoReply, metrics: MetricsReply, ready: Bool) -> String {
+    public static func render(info: InfoReply, metrics: MetricsReply, ready: Bool,
+                              clientErrors: [(version: String, status: Status, count: UInt64)] = []) -> String {
         var out = ""
         let models = modelNames(info)
         func labels(_ version: VersionMetrics, _ extra: [(String, String)] = []) -> String {
@@ -48,8 +54,21 @@ public enum PrometheusExposition {
 
         family(&out, "mlserve_predictions_total", "counter", "Rows predicted, per model version.")
         for v in versions { sample(&out, "mlserve_predictions_total", labels(v), String(v.requests)) }
-        family(&out, "mlserve_prediction_errors_total", "counter", "Requests a version could not answer.")
-        for v in versions { sample(&out, "mlserve_prediction_errors_total", labels(v), String(v.errors)) }
+        family(&out, "mlserve_model_errors_total", "counter", "Requests the model failed (counts towards the error-rate rollback).")
+        for v in versions { sample(&out, "mlserve_model_errors_total", labels(v), String(v.modelErrors)) }
+        family(&out, "mlserve_client_errors_total", "counter", "Requests refused because the client sent them wrong, by status.")
+        for v in versions {
+            for entry in clientErrors where entry.version == v.version {
+                sample(&out, "mlserve_client_errors_total", labels(v, [("status", entry.status.name)]), String(entry.count))
+            }
+        }
+        family(&out, "mlserve_labels_total", "counter", "LABEL items by what their prediction id found.")
+        for v in versions {
+            for (outcome, count) in [("matched", v.labels), ("unmatched", v.labelsUnmatched), ("expired", v.labelsExpired),
+                                     ("duplicate", v.labelsDuplicate)] {
+                sample(&out, "mlserve_labels_total", labels(v, [("outcome", outcome)]), String(count))
+            }
+        }
         family(&out, "mlserve_anomalies_total", "counter", "Rows predicted positive (anomalies).")
         for v in versions { sample(&out, "mlserve_anomalies_total", labels(v), String(v.positives)) }
         family(&out, "mlserve_feedback_total", "counter", "Ground-truth feedback rows by confusion-matrix cell.")
@@ -77,9 +96,10 @@ public enum PrometheusExposition {
 
         family(&out, "mlserve_active_generation", "gauge", "Swap generation of the active slot.")
         sample(&out, "mlserve_active_generation", "", String(info.generation))
-        family(&out, "mlserve_slot_info", "gauge", "Which version each slot holds (always 1).")
+        family(&out, "mlserve_model_info", "gauge", "Which model version each slot holds, with its SHA-256 (always 1).")
         for (name, slot) in [("active", info.active), ("standby", info.standby)] where slot.present {
-            sample(&out, "mlserve_slot_info", labelSet([("slot", name), ("version", slot.version), ("model", slot.modelName)]), "1")
+            sample(&out, "mlserve_model_info", labelSet([("slot", name), ("version", slot.version), ("model", slot.modelName),
+                                                         ("checksum", slot.checksum.hex)]), "1")
         }
         family(&out, "mlserve_ready", "gauge", "1 when an active model is loaded and the node is not draining.")
         sample(&out, "mlserve_ready", "", ready ? "1" : "0")
