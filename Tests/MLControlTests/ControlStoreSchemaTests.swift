@@ -21,7 +21,8 @@ final class ControlStoreSchemaTests: XCTestCase {
         for _ in 0..<3 {
             let store = try ControlStore(path: path)
             XCTAssertEqual(try store.schemaVersion, ControlStore.latestSchemaVersion)
-            XCTAssertEqual(try store.database.query("SELECT COUNT(*) FROM schema_version"), [[.integer(3)]])
+            XCTAssertEqual(try store.database.query("SELECT COUNT(*) FROM schema_version"),
+                           [[.integer(Int64(ControlStore.latestSchemaVersion))]])
             XCTAssertEqual(try store.incidents().map(\.incidentID), ["INC-1"])
         }
     }
@@ -29,13 +30,14 @@ final class ControlStoreSchemaTests: XCTestCase {
     func testLaterMigrationsApplyOnceOnAnExistingFile() throws {
         let path = try temporaryDatabasePath(self)
         _ = try ControlStore(database: SQLiteDatabase(path: path), migrations: StoreMigration.all)
-        let next = StoreMigration.all + [StoreMigration(version: 4, description: "add owner",
+        let version = ControlStore.latestSchemaVersion + 1
+        let next = StoreMigration.all + [StoreMigration(version: version, description: "add owner",
                                                         sql: "ALTER TABLE INCIDENTS ADD COLUMN owner TEXT")]
         let upgraded = try ControlStore(database: SQLiteDatabase(path: path), migrations: next)
-        XCTAssertEqual(try upgraded.schemaVersion, 4)
+        XCTAssertEqual(try upgraded.schemaVersion, version)
         // A second open with the same list must not re-run the ALTER (it would fail: duplicate column).
         let again = try ControlStore(database: SQLiteDatabase(path: path), migrations: next)
-        XCTAssertEqual(try again.schemaVersion, 4)
+        XCTAssertEqual(try again.schemaVersion, version)
         let columns = try again.database.query("SELECT name FROM pragma_table_info('INCIDENTS') WHERE name = 'owner'")
         XCTAssertEqual(columns.count, 1)
     }
