@@ -37,7 +37,8 @@ public struct IncidentReport {
         }
         let columns = Set(try db.query("SELECT name FROM pragma_table_info('MODEL_METRICS')").compactMap { $0.first?.string })
         func column(_ name: String, or fallback: String = "NULL") -> String { columns.contains(name) ? name : fallback }
-        let modelErrors = column("model_error_rate", or: "error_rate")
+        // Rows written before the error split have only error_rate (then the model's and the client's).
+        let modelErrors = columns.contains("model_error_rate") ? "COALESCE(model_error_rate, error_rate)" : "error_rate"
         let select = """
             SELECT id, timestamp, model_version, node, request_count, f1_score, latency_p99_ms, \(modelErrors),
                    \(column("client_error_rate")), \(column("label_coverage")) FROM MODEL_METRICS

@@ -2,7 +2,6 @@ import XCTest
 @testable import MLControl
 
 final class ControlStoreSchemaTests: XCTestCase {
-    private let latest = ControlStore.latestSchemaVersion
 
     func testNewFileGetsAllTablesAndTheLatestSchemaVersion() throws {
         let store = try ControlStore(path: try temporaryDatabasePath(self))
@@ -22,8 +21,9 @@ final class ControlStoreSchemaTests: XCTestCase {
         }
         for _ in 0..<3 {
             let store = try ControlStore(path: path)
-            XCTAssertEqual(try store.schemaVersion, latest)
-            XCTAssertEqual(try store.database.query("SELECT COUNT(*) FROM schema_version"), [[.integer(Int64(latest))]])
+            XCTAssertEqual(try store.schemaVersion, ControlStore.latestSchemaVersion)
+            XCTAssertEqual(try store.database.query("SELECT COUNT(*) FROM schema_version"),
+                           [[.integer(Int64(ControlStore.latestSchemaVersion))]])
             XCTAssertEqual(try store.incidents().map(\.incidentID), ["INC-1"])
         }
     }
@@ -31,26 +31,27 @@ final class ControlStoreSchemaTests: XCTestCase {
     func testLaterMigrationsApplyOnceOnAnExistingFile() throws {
         let path = try temporaryDatabasePath(self)
         _ = try ControlStore(database: SQLiteDatabase(path: path), migrations: StoreMigration.all)
-        let next = StoreMigration.all + [StoreMigration(version: latest + 1, description: "add owner",
+        let version = ControlStore.latestSchemaVersion + 1
+        let next = StoreMigration.all + [StoreMigration(version: version, description: "add owner",
                                                         sql: "ALTER TABLE INCIDENTS ADD COLUMN owner TEXT")]
         let upgraded = try ControlStore(database: SQLiteDatabase(path: path), migrations: next)
-        XCTAssertEqual(try upgraded.schemaVersion, latest + 1)
+        XCTAssertEqual(try upgraded.schemaVersion, version)
         // A second open with the same list must not re-run the ALTER (it would fail: duplicate column).
         let again = try ControlStore(database: SQLiteDatabase(path: path), migrations: next)
-        XCTAssertEqual(try again.schemaVersion, latest + 1)
+        XCTAssertEqual(try again.schemaVersion, version)
         let columns = try again.database.query("SELECT name FROM pragma_table_info('INCIDENTS') WHERE name = 'owner'")
         XCTAssertEqual(columns.count, 1)
     }
 
     func testAFailingMigrationLeavesTheFileAtTheLastGoodVersion() throws {
         let path = try temporaryDatabasePath(self)
-        let broken = StoreMigration.all + [StoreMigration(version: latest + 1, description: "broken",
+        let broken = StoreMigration.all + [StoreMigration(version: ControlStore.latestSchemaVersion + 1, description: "broken",
                                                           sql: "CREATE TABLE half (x INTEGER); ALTER TABLE nowhere ADD COLUMN y")]
         XCTAssertThrowsError(try ControlStore(database: SQLiteDatabase(path: path), migrations: broken)) { error in
-            XCTAssertTrue("\(error)".contains("migration \(latest + 1) (broken) failed"), "\(error)")
+            XCTAssertTrue("\(error)".contains("migration \(ControlStore.latestSchemaVersion + 1) (broken) failed"), "\(error)")
         }
         let store = try ControlStore(path: path)
-        XCTAssertEqual(try store.schemaVersion, latest)
+        XCTAssertEqual(try store.schemaVersion, ControlStore.latestSchemaVersion)
         XCTAssertEqual(try store.database.query("SELECT COUNT(*) FROM sqlite_master WHERE name = 'half'"), [[.integer(0)]])
     }
 
@@ -93,7 +94,7 @@ final class ControlStoreSchemaTests: XCTestCase {
             XCTAssertThrowsError(try old.database.run("INSERT INTO DEPLOYMENTS (timestamp, action, actor, node, status) VALUES ('2026-01-01 00:00:00', 'reconcile', 'x', 'n1', 'ok')"))
         }
         let store = try ControlStore(path: path)
-        XCTAssertEqual(try store.schemaVersion, latest)
+        XCTAssertEqual(try store.schemaVersion, ControlStore.latestSchemaVersion)
         try store.insertDeployment(DeploymentRow(timestamp: noon, action: .reconcile, actor: "reconcile", node: "n1", fromVersion: "a",
                                                  toVersion: "b", status: "ok", operationID: "op-1"))
         XCTAssertEqual(try store.deployments().map(\.action), [.reconcile, .deploy])

@@ -153,9 +153,10 @@ final class AdminPrometheusTests: XCTestCase {
         XCTAssertEqual(types["mlserve_client_errors_total"], "counter")
         for version in backend.metrics().versions {
             let model = samples.first { $0.name == "mlserve_model_errors_total" && $0.labels["version"] == version.version }
-            let client = samples.first { $0.name == "mlserve_client_errors_total" && $0.labels["version"] == version.version }
-            XCTAssertEqual(model?.value, Double(version.errors))
-            XCTAssertEqual(client?.value, 0)
+            let client = samples.filter { $0.name == "mlserve_client_errors_total" && $0.labels["version"] == version.version }
+            XCTAssertEqual(model?.value, Double(version.modelErrors))
+            let expected = backend.clientErrorsByStatus().filter { $0.version == version.version }.reduce(0) { $0 + $1.count }
+            XCTAssertEqual(client.reduce(0) { $0 + $1.value }, Double(expected), version.version)
         }
     }
 
