@@ -61,12 +61,16 @@ final class PredictionTable: @unchecked Sendable {
     }
 
     /// The first entry of the bucket for `id`: a 64-bit mix, then a multiply-shift range cut.
+    /// The mix is the shadow sampler's (`mix(id) < rate × 2^64`), so the cut is taken on it
+    /// rotated by 32 bits: the shadow window holds only sampled ids, and a cut on the same high
+    /// bits would crowd them into the first `rate` of the buckets and evict most of them.
     @inline(__always)
     private func bucketStart(_ id: UInt64) -> Int {
         var z = id &+ 0x9E37_79B9_7F4A_7C15
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         z ^= z >> 31
+        z = (z << 32) | (z >> 32)
         return Int(truncatingIfNeeded: z.multipliedFullWidth(by: UInt64(buckets)).high) &* PredictionTable.ways
     }
 
