@@ -1,5 +1,5 @@
 import Foundation
-import MLClient
+import MLTooling
 import XCTest
 
 /// The committed fixtures (bench/parity/make_fixtures.py): model files, the libraries' scores on
