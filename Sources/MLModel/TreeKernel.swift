@@ -182,10 +182,15 @@ struct TreeKernel {
         if info & FlatNode.special != 0 {
             return Int(node.left) &+ (specialDecision(node, x) ? 0 : 1)
         }
-        let d = Double(x)
-        let compared = lessOrEqual ? d <= node.value : d < node.value
-        let goLeft = compared || (x.isNaN && info & FlatNode.defaultLeft != 0)
-        return Int(node.left) &+ (goLeft ? 0 : 1)
+        // Branch-free: a data-dependent branch here mispredicts about half the time. `a` is the
+        // comparison, `b` the same one written so that NaN comes out true ("left"); the node's
+        // default-left bit picks between them.
+        let d = Double(x), t = node.value
+        let a = unsafeBitCast(lessOrEqual ? d <= t : d < t, to: UInt8.self)
+        let b = unsafeBitCast(lessOrEqual ? !(d > t) : !(d >= t), to: UInt8.self)
+        let defaultLeft = UInt8(truncatingIfNeeded: info >> 29) & 1
+        let goLeft = (a & (defaultLeft ^ 1)) | (b & defaultLeft)
+        return Int(node.left) &+ Int(goLeft ^ 1)
     }
 
     /// Categorical nodes and LightGBM's None/Zero missing types (ARTIFACT.md §12.3).
