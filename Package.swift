@@ -43,6 +43,6 @@ let package = Package(
         .testTarget(name: "MLImportTests", dependencies: ["MLImport", "MLModel", "MLTooling"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "MLServerTests", dependencies: ["MLServer", "MLClient", "MLImport", "MLModel", "MLWire", "MLTooling"]),
-        .testTarget(name: "MLControlTests", dependencies: ["MLControl", "MLClient", "MLServer", "MLModel", "MLWire", "CSQLite"]),
+        .testTarget(name: "MLControlTests", dependencies: ["MLControl", "MLClient", "MLServer", "MLModel", "MLWire", "MLTooling", "CSQLite"]),
     ]
 )

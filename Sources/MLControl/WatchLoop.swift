@@ -61,7 +61,17 @@ public final class WatchLoop {
     /// One round: every node once.
     public func pollRound() {
         for index in states.indices { poll(&states[index]) }
+        if let fleet = configuration.fleet { reconcile(fleet) }
         rounds += 1
+    }
+
+    /// Level-triggered: whatever happened before, each round moves every node toward the
+    /// fleet's desired state. Connections are dropped first so the swap goes on a fresh one.
+    private func reconcile(_ fleet: String) {
+        let operations = NodeOperations(access: access, store: store, actor: "reconcile", clock: clock, sleep: sleep,
+                                        clockSkew: configuration.clockSkew)
+        let lines = FleetReconciler(operations: operations, fleet: fleet).reconcile(only: configuration.nodes)
+        for line in lines { onEvent(.reconcile(node: line.node, at: clock(), message: line.message)) }
     }
 
     /// Whether every rollback this loop made has a final step-5 verdict.

@@ -74,23 +74,33 @@ public final class ControlPlane: Sendable {
     }
 
     /// Reads and verifies the artifact, then puts it in standby. Slow (file I/O, SHA-256): call
-    /// it off the event loops.
-    public func loadStandby(artifact: String, expectedChecksum: Digest32) -> Result<LoadStandbyReply, SlotError> {
+    /// it off the event loops. `options` (v2): the deadline is checked before the read and again
+    /// under the control lock, when the standby would change; the operation id is recorded.
+    public func loadStandby(artifact: String, expectedChecksum: Digest32, options: LoadOptions? = nil) -> Result<LoadStandbyReply, SlotError> {
+        let conditions = ControlConditions(deadlineUnixMicros: options?.deadlineUnixMicros ?? 0,
+                                           operationID: options?.operationID ?? "",
+                                           force: options?.flags.contains(.force) ?? false)
+        if let late = conditions.checkDeadline() { return .failure(late) }
         let model: Model
         switch ModelLoader.load(artifact, expectedChecksum: expectedChecksum) {
         case .success(let loaded): model = loaded
         case .failure(let error): return .failure(error)
         }
         registry.register(model)
-        return slots.loadStandby(model, persist: persist).map { change in
+        return slots.loadStandby(model, conditions: conditions, persist: persist).map { change in
             LoadStandbyReply(generation: change.after.generation, standby: change.after.standby?.slotInfo ?? .empty)
         }
     }
 
-    /// The fenced flip, for both Swap and Rollback.
-    public func swap(expectedActive: String?) -> Result<SwapOutcome, SlotError> {
+    /// The fenced flip, for both Swap and Rollback. `fence` (v2) adds the standby fence, the
+    /// deadline and the operation id, all checked under the control lock.
+    public func swap(expectedActive: String?, fence: SwapFence? = nil) -> Result<SwapOutcome, SlotError> {
         let started = Clock.monotonicNanos()
-        return slots.swap(expectedActive: expectedActive, persist: persist).map { change in
+        let conditions = fence.map {
+            ControlConditions(expectedStandby: $0.expectedStandby, expectedStandbyChecksum: $0.expectedStandbyChecksum,
+                              deadlineUnixMicros: $0.deadlineUnixMicros, operationID: $0.operationID, force: $0.flags.contains(.force))
+        } ?? .none
+        return slots.swap(expectedActive: expectedActive, conditions: conditions, persist: persist).map { change in
             SwapOutcome(previousVersion: change.before.active?.version ?? "",
                         activeVersion: change.after.active?.version ?? "",
                         generation: change.after.generation,
@@ -115,10 +125,17 @@ public final class ControlPlane: Sendable {
         return ReadyReply(ready: true, reason: "")
     }
 
-    public func info() -> InfoReply {
+    /// Both slots; on a v2 connection (`protocolVersion` ≥ 2) with the v2 extension.
+    public func info(protocolVersion: UInt8 = 1) -> InfoReply {
         let pair = slots.current()
+        let ext = protocolVersion >= 2
+            ? InfoExtension(activeSlot: SlotExtension(acceptsMissing: pair.active?.acceptsMissing ?? false),
+                            standbySlot: SlotExtension(acceptsMissing: pair.standby?.acceptsMissing ?? false),
+                            lastOperationID: pair.operationID,
+                            standbyGoldenRowsChecked: UInt16(clamping: pair.standby?.goldenRowsChecked ?? 0))
+            : nil
         return InfoReply(generation: pair.generation, ready: ready().ready, draining: isDraining,
-                         active: pair.active?.slotInfo ?? .empty, standby: pair.standby?.slotInfo ?? .empty)
+                         active: pair.active?.slotInfo ?? .empty, standby: pair.standby?.slotInfo ?? .empty, extension: ext)
     }
 
     public func metrics() -> MetricsReply {

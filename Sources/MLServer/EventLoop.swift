@@ -352,7 +352,7 @@ final class EventLoop: @unchecked Sendable {
         let control = self.control
         shared.loadQueue.async { [self] in
             let bytes: [UInt8]
-            switch control.loadStandby(artifact: request.artifact, expectedChecksum: request.expectedChecksum) {
+            switch control.loadStandby(artifact: request.artifact, expectedChecksum: request.expectedChecksum, options: request.options) {
             case .success(let reply):
                 bytes = reply.frameBytes(requestID: requestID)
             case .failure(let error):

@@ -69,17 +69,19 @@ extension EventLoop {
                 connection.append(control.ready(), requestID: id)
             case .info:
                 _ = try InfoRequest.decode(payload: payload)
-                connection.append(control.info(), requestID: id)
+                connection.append(control.info(protocolVersion: connection.protocolVersion), requestID: id)
             case .metrics:
                 _ = try MetricsRequest.decode(payload: payload)
                 connection.append(control.metrics(), requestID: id)
             case .loadStandby:
-                submitLoad(try LoadStandby.decode(payload: payload), connection: connection, requestID: id)
+                submitLoad(try LoadStandby.decode(payload: payload, version: connection.protocolVersion), connection: connection, requestID: id)
             case .swap, .rollback:
                 // One fenced flip; only the reply's type differs (Rollback answers the runbook).
-                let expected = type == .swap ? try SwapRequest.decode(payload: payload).expectedActive
-                                             : try RollbackRequest.decode(payload: payload).expectedActive
-                switch control.swap(expectedActive: expected) {
+                let version = connection.protocolVersion
+                let (expected, fence) = type == .swap
+                    ? try SwapRequest.decode(payload: payload, version: version).parts
+                    : try RollbackRequest.decode(payload: payload, version: version).parts
+                switch control.swap(expectedActive: expected, fence: fence) {
                 case .success(let outcome) where type == .swap: connection.append(SwapReply(outcome), requestID: id)
                 case .success(let outcome): connection.append(RollbackReply(outcome), requestID: id)
                 case .failure(let error): reject(connection, error, requestID: id)

@@ -9,14 +9,21 @@ struct GlobalOptions {
     static let tokenVariable = "MLCTL_TOKEN"
 
     var nodes: [Endpoint]
+    /// Whether --node was given (else `nodes` is the default).
+    var nodesGiven: Bool
     var token: String?
     var databasePath: String
     var databaseGiven: Bool
     var json: Bool
     var timeout: Double
+    /// The name the fleet's lock and desired state are kept under in the database.
+    var fleet: String
+    /// How far node wall clocks may be from ours (control-request deadlines).
+    var clockSkew: Double
 
     init(_ arguments: inout Arguments) throws {
         let texts = try arguments.values("--node")
+        nodesGiven = !texts.isEmpty
         nodes = try (texts.isEmpty ? [Self.defaultNode] : texts).map { text in
             guard let endpoint = Endpoint(text) else { throw Arguments.Failure("--node \(text) is not host:port (numeric IPv4 or localhost)") }
             return endpoint
@@ -27,6 +34,8 @@ struct GlobalOptions {
         databasePath = dbPath ?? "./mlctl.sqlite"
         json = arguments.flag("--json")
         timeout = try arguments.double("--timeout", default: 5, range: 0.1...300)
+        fleet = try arguments.value("--fleet") ?? "default"
+        clockSkew = try arguments.double("--clock-skew", default: 0.5, range: 0...60)
         token = try Self.resolveToken(file: tokenFile)
     }
 
