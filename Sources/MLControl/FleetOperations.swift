@@ -78,6 +78,8 @@ public struct FleetOperations {
                     reports.append(NodeReport(node: node, outcome: .notSwapped, fromVersion: active.version,
                                               prepared: "loaded \(SlotIdentity(standby))"))
                 } catch {
+                    operations.recordPreparationRefusal(action: .deploy, node: node, fromVersion: nil, error: error,
+                                                        detail: "load phase: \(artifact)")
                     reports.append(NodeReport(node: node, outcome: .failed, error: error, note: "load phase"))
                 }
             }
@@ -124,6 +126,7 @@ public struct FleetOperations {
                 reports.append(NodeReport(node: node, outcome: .notSwapped, fromVersion: info.active.version,
                                           prepared: "standby \(SlotIdentity(info.standby)) ready"))
             } catch {
+                operations.recordPreparationRefusal(action: action, node: node, fromVersion: expect, error: error, detail: "check phase")
                 reports.append(NodeReport(node: node, outcome: .failed, error: error, note: "check phase"))
             }
         }

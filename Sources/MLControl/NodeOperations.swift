@@ -101,7 +101,7 @@ public struct NodeOperations {
                               deadlineUnixMicros: Self.micros(deadline), operationID: plan.operationID,
                               flags: plan.force ? .force : [])
         let started = DispatchTime.now().uptimeNanoseconds
-        let notes = [detail].compactMap { $0 }
+        var notes = [detail].compactMap { $0 }
         do throws(ClientError) {
             let outcome = action == .rollback ? try client.rollback(expectedActive: plan.expectActive, fence: fence)
                                               : try client.swap(expectedActive: plan.expectActive, fence: fence)
@@ -122,7 +122,9 @@ public struct NodeOperations {
                 return .unknown(failure, UnknownSwap(deadline: deadline, rowID: id))
             }
             var refusal = failure
-            var status = "failed"
+            // A node's no: "refused", with its status and reason; the fences: "fenced".
+            var status = failure.refusal == nil ? "failed" : "refused"
+            if let why = failure.refusal { notes.append("\(why.status.name) \(why.reason.name)") }
             if failure.refusal?.reason == .fenceActiveMismatch {
                 status = "fenced"
                 refusal = .casMismatch(node: node, expected: plan.expectActive, actual: try? info(endpoint).active.version)
@@ -161,6 +163,34 @@ public struct NodeOperations {
         update(unknown.rowID, status: "unknown", toVersion: nil, generation: nil,
                note: "outcome still unknown after \(resolveAttempts) Info attempts: \(last)")
         return .unknown(last)
+    }
+
+    /// A node's refusal before anything was sent to change it (a fleet's prepare phase): recorded
+    /// as `recordRefusal` does; an unreachable node or a local failure is not a refusal and is
+    /// only reported.
+    public func recordPreparationRefusal(action: DeploymentAction, node: String, fromVersion: String?, error: ControlError, detail: String) {
+        var refused = error.refusal != nil
+        if case .casMismatch = error { refused = true }
+        if refused { recordRefusal(action: action, node: node, fromVersion: fromVersion, error: error, detail: detail) }
+    }
+
+    /// Records an attempt that changed nothing: "fenced" (CAS refused), "refused" (the node
+    /// said no: the status and reason are in the detail) or "failed" (unreachable, local).
+    public func recordRefusal(action: DeploymentAction, node: String, fromVersion: String?, error: ControlError,
+                              shown: ControlError? = nil, detail: String? = nil) {
+        let status: String
+        var parts = [detail].compactMap { $0 }
+        if let refusal = error.refusal {
+            status = refusal.reason == .fenceActiveMismatch ? "fenced" : "refused"
+            parts.append("\(refusal.status.name) \(refusal.reason.name)")
+        } else if case .casMismatch = error {
+            status = "fenced"
+        } else {
+            status = "failed"
+        }
+        parts.append("\(shown ?? error)")
+        _ = record(DeploymentRow(timestamp: clock(), action: action, actor: actor, node: node, fromVersion: fromVersion,
+                                 toVersion: nil, status: status, detail: parts.joined(separator: "; ")))
     }
 
     /// Recording must not turn a done swap into a reported failure: the node changed either

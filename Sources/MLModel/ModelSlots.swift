@@ -50,9 +50,10 @@ public struct SlotChange: Sendable {
 /// the current pair, held for a load or store of it. Prediction threads never touch
 /// `controlLock`, so none ever waits on a lock held for I/O.
 ///
-/// Lock order, the only one anywhere: `controlLock` → the state file's write (no lock of its own;
-/// it runs under `controlLock`) → `publishLock`. Nothing holding `publishLock` takes another lock,
-/// and nothing takes `controlLock` while holding `publishLock`.
+/// Lock order, the only one anywhere: `ControlPlane.loadLock` (loads only) → `controlLock` → the
+/// state file's lock (taken only by its write, which runs under `controlLock`) → `publishLock`.
+/// Nothing holding `publishLock` takes another lock, and nothing takes `controlLock` while
+/// holding `publishLock`.
 public final class ModelSlots: Sendable {
     private let controlLock = Lock()
     private let published: Locked<SlotPair>  // publishLock
@@ -122,6 +123,8 @@ public final class ModelSlots: Sendable {
     private func commit(before: SlotPair, after: SlotPair, persist: (SlotPair) throws -> Void) -> Result<SlotChange, SlotError> {
         do {
             try persist(after)
+        } catch let error as SlotError {
+            return .failure(error)  // already says what failed and that nothing changed
         } catch {
             return .failure(SlotError(.unavailable, .stateWriteFailed, "could not persist slot state: \(error); nothing changed"))
         }

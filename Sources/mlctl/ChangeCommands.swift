@@ -11,11 +11,12 @@ enum ChangeCommands {
     static func run(_ command: String, _ arguments: inout Arguments) throws -> ExitCode {
         let checksumText = command == "load" || command == "deploy" ? try arguments.value("--checksum") : nil
         let expect = command == "swap" || command == "rollback" ? try arguments.value("--expect") : nil
-        let artifactText = command == "load" || command == "deploy" ? arguments.positional() : nil
         let force = arguments.flag("--force")
         let lockWait = try arguments.double("--lock-wait", default: 0, range: 0...3_600)
         let staleLock = try arguments.double("--stale-lock", default: 120, range: 1...86_400)
         let options = try GlobalOptions(&arguments)
+        // After every option has taken its value, so `load --node H:P builtin:v2.1` works.
+        let artifactText = command == "load" || command == "deploy" ? arguments.positional() : nil
         try arguments.finish()
         var checksum = Digest32.zero
         if let checksumText {

@@ -45,7 +45,8 @@ struct GlobalOptions {
     static func resolveToken(file: String?) throws -> String? {
         if let file {
             guard let data = FileManager.default.contents(atPath: file) else {
-                throw ControlError.auth(node: "-", reason: "cannot read token file \(file)")
+                // Nothing was asked of a node: a local failure (exit 6), not a rejected token.
+                throw ControlError.local("cannot read token file \(file)")
             }
             return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
@@ -66,12 +67,24 @@ struct GlobalOptions {
 /// Printing helpers shared by the commands.
 enum Output {
     static func json(_ value: Any) {
+        let value = jsonSafe(value)
         guard JSONSerialization.isValidJSONObject(value),
               let data = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else {
             print("{}")
             return
         }
         print(String(decoding: data, as: UTF8.self))
+    }
+
+    /// NaN and infinities (a ratio with no data) have no JSON form: they print as null.
+    static func jsonSafe(_ value: Any) -> Any {
+        switch value {
+        case let number as Double: return number.isFinite ? number : NSNull()
+        case let number as Float: return number.isFinite ? number : NSNull()
+        case let dictionary as [String: Any]: return dictionary.mapValues(jsonSafe)
+        case let array as [Any]: return array.map(jsonSafe)
+        default: return value
+        }
     }
 
     static func error(_ text: String) {
