@@ -31,11 +31,13 @@ let package = Package(
         .target(name: "MLCommandLine"),
         // Tooling around a node: starting a child mlserve for the demo, the harness and tests.
         .target(name: "MLTooling", dependencies: ["MLClient"]),
+        // A small DNS client (UDP, TCP on truncation; A, AAAA, SRV) for fleet discovery.
+        .target(name: "MLDiscovery"),
         // Runbook rules, watch loop, SQLite store, fleet operations, notifications.
-        .target(name: "MLControl", dependencies: ["MLClient", "MLWire", "MLModel", "CSQLite"]),
+        .target(name: "MLControl", dependencies: ["MLClient", "MLWire", "MLModel", "MLDiscovery", "CSQLite"]),
 
         .executableTarget(name: "mlserve", dependencies: ["MLServer", "MLModel", "MLWire", "MLCommandLine"]),
-        .executableTarget(name: "mlctl", dependencies: ["MLControl", "MLClient", "MLModel", "MLImport", "MLWire", "MLCommandLine", "MLTooling"]),
+        .executableTarget(name: "mlctl", dependencies: ["MLControl", "MLClient", "MLModel", "MLImport", "MLWire", "MLCommandLine", "MLTooling", "MLDiscovery"]),
         .executableTarget(name: "mlbench", dependencies: ["MLClient", "MLWire", "MLModel", "CEpoll", "MLCommandLine", "MLTooling"]),
 
         .testTarget(name: "MLWireTests", dependencies: ["MLWire"]),
@@ -43,6 +45,7 @@ let package = Package(
         .testTarget(name: "MLImportTests", dependencies: ["MLImport", "MLModel", "MLTooling"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "MLServerTests", dependencies: ["MLServer", "MLClient", "MLImport", "MLModel", "MLWire", "MLTooling", "CEpoll"]),
-        .testTarget(name: "MLControlTests", dependencies: ["MLControl", "MLClient", "MLServer", "MLModel", "MLWire", "MLTooling", "CSQLite"]),
+        .testTarget(name: "MLControlTests", dependencies: ["MLControl", "MLClient", "MLServer", "MLModel", "MLWire", "MLTooling", "MLDiscovery", "CSQLite"]),
+        .testTarget(name: "MLDiscoveryTests", dependencies: ["MLDiscovery"]),
     ]
 )

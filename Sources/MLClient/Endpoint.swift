@@ -1,5 +1,6 @@
-/// A node address, "host:port". Only numeric IPv4 hosts and "localhost" are accepted:
-/// the tools talk to nodes by address and never resolve names over the network.
+/// A node address, "host:port". Only numeric hosts and "localhost" are accepted: the tools talk
+/// to nodes by address (IPv4, or "[IPv6]:port"); names are found by `--nodes dns:`/`srv:`
+/// discovery (MLDiscovery), never by the system resolver.
 public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
     public var host: String
     public var port: UInt16
@@ -11,6 +12,12 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses "host:port" or ":port" / "port" (host 127.0.0.1).
     public init?(_ text: String) {
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":"), let port = UInt16(rest.dropFirst()), port > 0 else { return nil }
+            self.init(host: String(text[text.index(after: text.startIndex)..<close]), port: port)
+            return
+        }
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         switch parts.count {
         case 1:
@@ -24,5 +31,5 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String { "\(host):\(port)" }
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

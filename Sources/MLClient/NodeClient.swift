@@ -18,7 +18,19 @@ public final class NodeClient: @unchecked Sendable {
     /// Connects with a timeout in seconds that also bounds every later read and write.
     public init(_ endpoint: Endpoint, timeout: Double = 5) throws(ClientError) {
         self.endpoint = endpoint
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        // Numeric IPv4, or IPv6 (what an AAAA record from fleet discovery gives).
+        var v4 = sockaddr_in()
+        var v6 = sockaddr_in6()
+        let family: Int32
+        if inet_pton(AF_INET, endpoint.host, &v4.sin_addr) == 1 {
+            family = AF_INET
+        } else if inet_pton(AF_INET6, endpoint.host, &v6.sin6_addr) == 1 {
+            family = AF_INET6
+        } else {
+            fd = -1
+            throw .connect("\(endpoint.host) is not a numeric IPv4 or IPv6 address")
+        }
+        fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         // On the failure paths below every stored property is already initialised, so Swift runs
         // deinit after the throw: it frees readBuffer and closes fd (>= 0 only). Freeing here too
         // was a double free on every refused connection.
@@ -30,16 +42,19 @@ public final class NodeClient: @unchecked Sendable {
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = endpoint.port.bigEndian
-        guard inet_pton(AF_INET, endpoint.host, &address.sin_addr) == 1 else {
-            Glibc.close(fd)
-            fd = -1
-            throw .connect("\(endpoint.host) is not an IPv4 address")
-        }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        let result: Int32
+        if family == AF_INET {
+            v4.sin_family = sa_family_t(AF_INET)
+            v4.sin_port = endpoint.port.bigEndian
+            result = withUnsafePointer(to: &v4) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        } else {
+            v6.sin6_family = sa_family_t(AF_INET6)
+            v6.sin6_port = endpoint.port.bigEndian
+            result = withUnsafePointer(to: &v6) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
         }
         guard result == 0 else {
             let why = String(cString: strerror(errno))

@@ -22,6 +22,8 @@ public enum ControlError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Some nodes of a fleet changed and could not all be put back.
     case partial(String)
     case local(String)
+    /// `--nodes dns:`/`srv:` could not be resolved (no answer, NXDOMAIN, zero records, malformed reply).
+    case discovery(source: String, reason: String)
 
     public var exitCode: ExitCode {
         switch self {
@@ -31,6 +33,7 @@ public enum ControlError: Error, Equatable, Sendable, CustomStringConvertible {
         case .casMismatch, .refused, .protocolViolation, .verification: .refused
         case .partial: .partial
         case .local: .local
+        case .discovery: .unreachable
         }
     }
 
@@ -50,6 +53,7 @@ public enum ControlError: Error, Equatable, Sendable, CustomStringConvertible {
         case .verification(let node, let detail): "node \(node) failed verification: \(detail)"
         case .partial(let text): text
         case .local(let text): text
+        case .discovery(let source, let reason): "cannot find the nodes of \(source): \(reason)"
         }
     }
 

@@ -132,5 +132,18 @@ struct StoreMigration: Sendable {
             ALTER TABLE DEPLOYMENTS ADD COLUMN trigger_action TEXT;
             ALTER TABLE DEPLOYMENTS ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0;
             """),
+        // Fleet discovery (`--nodes dns:`/`srv:`): nodes appearing and vanishing between watch
+        // rounds, and lookups failing (the last good set is kept) and recovering.
+        StoreMigration(version: 4, description: "FLEET", sql: """
+            CREATE TABLE FLEET (
+                id        INTEGER PRIMARY KEY,
+                timestamp TEXT NOT NULL,
+                event     TEXT NOT NULL CHECK (event IN ('appeared', 'vanished', 'lookup_failed', 'lookup_recovered')),
+                node      TEXT,
+                source    TEXT NOT NULL,
+                detail    TEXT
+            );
+            CREATE INDEX FLEET_by_time ON FLEET (timestamp);
+            """),
     ]
 }

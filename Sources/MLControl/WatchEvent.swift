@@ -30,6 +30,8 @@ public enum WatchEvent: Sendable {
     case dryRun(node: String, at: Date, trigger: Trigger, incidentID: String)
     /// Something the loop could not do but survived (database error, …).
     case problem(node: String, at: Date, message: String)
+    /// `--nodes dns:`/`srv:` re-resolved: nodes appeared or vanished, or the lookup failed.
+    case fleet(at: Date, change: FleetChange)
     /// The fleet's desired state compared with what a node serves, and what was done about it.
     case reconcile(node: String, at: Date, message: String)
 
@@ -39,7 +41,8 @@ public enum WatchEvent: Sendable {
              .verified(_, let at, _, _), .rollbackFailed(_, let at, _, _, _), .investigating(_, let at, _, _),
              .rollbackWithheld(_, let at, _, _, _), .nodeDown(_, let at, _, _), .nodeBack(_, let at, _, _),
              .stability(_, let at, _, _), .problem(_, let at, _), .inconclusive(_, let at, _, _),
-             .paused(_, let at, _, _), .waiting(_, let at, _, _), .dryRun(_, let at, _, _), .reconcile(_, let at, _):
+             .paused(_, let at, _, _), .waiting(_, let at, _, _), .dryRun(_, let at, _, _), .fleet(let at, _),
+             .reconcile(_, let at, _):
             at
         }
     }
@@ -91,6 +94,8 @@ public enum WatchEvent: Sendable {
             return "\(time) waiting \(node) \(version): incident \(id) is paused (mlctl rollback or mlctl resolve \(id))"
         case .dryRun(let node, _, let trigger, let id):
             return "\(time) DRY RUN \(node) \(trigger.version): would \(trigger.action.rawValue): \(trigger.sentence); incident \(id)"
+        case .fleet(_, let change):
+            return "\(time) \(change.line)"
         case .reconcile(let node, _, let message):
             return "\(time) reconcile \(node): \(message)"
         }

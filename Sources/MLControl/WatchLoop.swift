@@ -27,6 +27,8 @@ public final class WatchLoop {
     /// Runs just before an automatic rollback is sent. Tests use it to race the controller.
     public var beforeRollback: ((Endpoint) -> Void)?
     public private(set) var rounds = 0
+    /// Re-resolves `--nodes dns:`/`srv:` before each round (WatchLoop+Discovery); nil: fixed nodes.
+    public var discovery: FleetDiscovery?
     /// MODEL_METRICS rows already reported (printed) that the database did not take yet (it was
     /// locked past the busy timeout): written first on the next round, so a printed row is a
     /// stored row. Bounded: beyond `maxUnstoredRows` the oldest are dropped, and said so.
@@ -88,6 +90,7 @@ public final class WatchLoop {
 
     /// One round: every node once.
     public func pollRound() {
+        refreshFleet()
         for index in states.indices { poll(&states[index]) }
         if let fleet = configuration.fleet { reconcile(fleet) }
         rounds += 1

@@ -3,7 +3,9 @@ import MLWire
 
 /// How a node listens and what it tolerates.
 public struct ServerConfig: Sendable {
-    public static let defaultPort: UInt16 = 7070
+    public static let defaultPort: UInt16 = NodeDefaults.rpcPort
+    /// The admin HTTP port mlserve listens on unless told otherwise (`--admin-port`).
+    public static let defaultAdminPort: UInt16 = NodeDefaults.adminPort
 
     public var host = "127.0.0.1"
     /// 0 picks an ephemeral port; `Server.start()` returns the one bound.
@@ -26,7 +28,7 @@ public struct ServerConfig: Sendable {
     /// Controllers are exempt.
     public var idleTimeoutNanos: UInt64 = 300_000_000_000
     /// How long a drain may take before remaining connections are cut.
-    public var drainTimeoutNanos: UInt64 = 10_000_000_000
+    public var drainTimeoutNanos: UInt64 = NodeDefaults.drainSeconds * 1_000_000_000
     /// Predictions remembered for LABEL (with a prediction id), over all loops; 0 = none.
     public var predictionWindowEntries = PredictionWindow.defaultEntries
     /// A remembered prediction older than this takes no label (counted as expired).

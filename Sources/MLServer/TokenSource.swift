@@ -1,11 +1,12 @@
 import Foundation
+import MLWire
 import Glibc
 
 /// Where the controller token comes from: never the command line (it would show in `ps`).
 /// An environment variable wins; otherwise a file, created with a random token (mode 0600)
 /// when it does not exist, so a fresh node is never open to anyone who connects.
 public enum TokenSource {
-    public static let environmentVariable = "MLSERVE_TOKEN"
+    public static let environmentVariable = NodeDefaults.tokenVariable
     /// The labeller's token (role labeller, LABEL only).
     public static let labellerEnvironmentVariable = "MLSERVE_LABELLER_TOKEN"
 

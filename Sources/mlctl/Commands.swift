@@ -13,6 +13,8 @@ enum Commands {
         case "fleet": return try FleetCommand.run(&arguments)
         case "demo": return try DemoCommand.run(&arguments)
         case "artifact": return try ArtifactCommands.run(&arguments)
+        case "ops": return try OpsCommands.run(&arguments)
+        case "report": return try ReportCommand.run(&arguments)
         default: throw Arguments.Failure("unknown command \(command)")
         }
     }

@@ -44,6 +44,11 @@ enum DemoCommand {
         for line in queries(databasePath) { print("  " + line) }
         print("  mlctl incidents --db \(databasePath)")
         print("  mlctl history --db \(databasePath)")
+        if let store = try? ControlStore(path: databasePath),
+           let page = try? ReportCommand.write(store: store, incidentID: result.incident?.incidentID,
+                                               to: (databasePath as NSString).deletingPathExtension + ".html") {
+            print("Incident report (open in a browser): \(page)")
+        }
         guard result.rolledBack, let incident = result.incident, incident.status == "resolved" else {
             Output.error("mlctl demo: the rollback did not happen (or was not verified) within the time limit")
             return .local

@@ -2,6 +2,7 @@ import MLCommandLine
 import Foundation
 import MLClient
 import MLControl
+import MLDiscovery
 
 /// The options every command takes: where the nodes are, the token, the database, the format.
 struct GlobalOptions {
@@ -20,13 +21,22 @@ struct GlobalOptions {
     var fleet: String
     /// How far node wall clocks may be from ours (control-request deadlines).
     var clockSkew: Double
+    /// `--node` and `--nodes dns:`/`srv:`, in order; `nodes` is what they resolved to at start.
+    var sources: [NodeSource]
+    var resolver: DNSResolver?
 
     init(_ arguments: inout Arguments) throws {
         let texts = try arguments.values("--node")
-        nodesGiven = !texts.isEmpty
-        nodes = try (texts.isEmpty ? [Self.defaultNode] : texts).map { text in
-            guard let endpoint = Endpoint(text) else { throw Arguments.Failure("--node \(text) is not host:port (numeric IPv4 or localhost)") }
-            return endpoint
+        let discovered = try arguments.values("--nodes")
+        let dnsServer = try arguments.value("--dns-server")
+        nodesGiven = !texts.isEmpty || !discovered.isEmpty
+        var fixed = try texts.map { text in
+            guard let endpoint = Endpoint(text) else { throw Arguments.Failure("--node \(text) is not host:port (numeric IPv4, [IPv6] or localhost)") }
+            return NodeSource.fixed(endpoint)
+        }
+        if texts.isEmpty && discovered.isEmpty { fixed = [.fixed(Endpoint(Self.defaultNode)!)] }
+        do { sources = try fixed + discovered.map { text throws(ControlError) in try NodeSource(parsing: text) } } catch {
+            throw Arguments.Failure("\(error)")
         }
         let tokenFile = try arguments.value("--token-file")
         let dbPath = try arguments.value("--db")
@@ -37,6 +47,19 @@ struct GlobalOptions {
         fleet = try arguments.value("--fleet") ?? "default"
         clockSkew = try arguments.double("--clock-skew", default: 0.5, range: 0...60)
         token = try Self.resolveToken(file: tokenFile)
+        if sources.contains(where: \.needsDNS) || dnsServer != nil {
+            let server: DNSServerAddress
+            do throws(DNSError) {
+                if let dnsServer { server = try DNSServerAddress(parsing: dnsServer) } else { server = try DNSServerAddress.fromResolvConf() }
+            } catch {
+                if case DNSError.badInput = error { throw Arguments.Failure("--dns-server: \(error)") }
+                throw ControlError.discovery(source: discovered.joined(separator: " "), reason: "\(error)")
+            }
+            resolver = DNSResolver(server: server, timeout: min(timeout, 2), attempts: 3)
+        }
+        // The set a command acts on is the one resolved here, at its start: a two-phase deploy
+        // never sees nodes join or leave between its phases.
+        nodes = try NodeSource.resolveAll(sources, with: resolver)
     }
 
     /// An explicit --token-file wins, then $MLCTL_TOKEN, then ./mlserve.token (the node's

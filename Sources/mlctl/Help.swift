@@ -5,6 +5,10 @@ enum Help {
     static let globals = """
         GLOBAL OPTIONS (any command, anywhere on the line):
           --node HOST:PORT    a node to act on; repeat for a fleet (default 127.0.0.1:7070)
+          --nodes dns:NAME:PORT            every A/AAAA address of NAME (a Kubernetes headless Service), at PORT
+          --nodes srv:_SERVICE._tcp.NAME   every SRV target of the name, with its port; both repeatable, mixable
+                              with --node; resolved at the start of a command, again every round of `watch`
+          --dns-server ADDR:PORT           DNS server for --nodes (default: first nameserver in /etc/resolv.conf)
           --token-file PATH   controller token file (default: $MLCTL_TOKEN, else ./mlserve.token)
           --db PATH           SQLite file with MODEL_METRICS, INCIDENTS, DEPLOYMENTS (default ./mlctl.sqlite)
           --json              machine-readable output
@@ -42,6 +46,7 @@ enum Help {
           incidents                 INCIDENTS, newest first [--limit N] [--status S] [--id ID]
           history                   DEPLOYMENTS, newest first [--limit N]
           resolve INCIDENT          close an incident by hand (ends a paused rule's hold) [--note TEXT]
+          report [--incident ID] [-o FILE]   one HTML page: F1, p99, error rates, labels per version, deploy markers
         AUTOMATION:
           watch                     poll, record MODEL_METRICS, apply the runbook's triggers, roll back, verify, notify;
                                     converge nodes to the fleet's desired state (`reconcile` in DEPLOYMENTS)
@@ -50,6 +55,9 @@ enum Help {
           artifact export builtin:<v> <out>      write a built-in model (v2.0, v2.1, mlp-v1) as a file
           artifact inspect <file>                verify and describe an artifact file
           artifact import <model> <out>          XGBoost (JSON/UBJ) or LightGBM model file -> verified artifact
+        OPERATIONS (generated from mlserve's and the policy's defaults):
+          ops kubernetes [--image IMG] [--replicas N] [--namespace NS]   manifests: nodes, Services, PDB, controller
+          ops prometheus-rules [--policy FILE] [--tests] [-o FILE]       alerting rules (and promtool unit tests)
 
         \(globals)
 
@@ -130,6 +138,8 @@ enum Help {
             and min_label_coverage. Per rule the policy's "actions" picks rollback | pause | notify | dry_run;
             --dry-run makes every rule record what it would have done and change nothing. Too little data for a rule
             prints 'inconclusive': never a rollback, never 'healthy'.
+            With --nodes dns:/srv: the names are resolved again every round: nodes that appear or vanish are recorded in
+            the FLEET table; a failed lookup or zero records keeps the last good set (recorded once as lookup_failed).
             Each round also converges every node to the fleet's desired state (--fleet): a swap when the standby holds
             the desired version, else a load of the recorded artifact first; fenced, under the fleet lock (a round is
             skipped while an operation holds it), recorded as 'reconcile'. An automatic rollback updates the desired state.
@@ -162,6 +172,28 @@ enum Help {
                 kernel (|Δp| ≤ --tolerance, default 1e-6) before anything is written. Without it: no drift reference
                 (drift reads n/a) and no golden rows. Multi-class, ranking, regression, gblinear, dart and linear trees
                 are refused with a message naming them. Defaults: name = file name, version v1, threshold 0.5.
+            """
+        case "report": body = """
+            mlctl report [--incident ID] [-o FILE] [--db PATH] — writes one self-contained HTML page (inline SVG, no script,
+            nothing fetched) with the deploy timeline: F1, p99, model and client error rates and label coverage per version
+            from MODEL_METRICS (n/a where the database has no such column), deploys/swaps/rollbacks from DEPLOYMENTS as
+            markers, the INCIDENTS row and the DEPLOYMENTS rows. Default: the newest incident, from an hour before it to an
+            hour after its last update; FILE defaults to ./report.html. Unknown incident: exit 2.
+            """
+        case "ops": body = """
+            mlctl ops kubernetes [--image IMG] [--replicas N] [--namespace NS] [--name NAME] [--secret NAME]
+                                 [--cpu Q] [--memory Q] [--state-size Q]
+              Prints manifests built from mlserve's defaults (RPC and admin ports, drain time, probe paths): the node as a
+              StatefulSet (startup/liveness on /health, readiness on /ready, preStop + terminationGracePeriodSeconds
+              covering the drain, the state file on a volume, the token from Secret NAME key `token` as $MLSERVE_TOKEN),
+              a headless Service for discovery, a Service for clients, a PodDisruptionBudget, and the controller as a
+              one-replica Deployment running `mlctl watch --nodes dns:<headless>.<ns>.svc.cluster.local:PORT`.
+              Defaults: mlserve:latest, 3 replicas, namespace mlserve.
+            mlctl ops prometheus-rules [--policy FILE] [--job NAME] [--tests] [-o FILE]
+              Prints Prometheus recording and alerting rules for the runbook's triggers with the policy's thresholds
+              (model error rate, p99 within the deploy window, anomaly rate vs baseline, node down). --tests prints
+              promtool unit tests instead; -o FILE writes the rules to FILE (and with --tests, the tests to FILE's
+              name with .test.yml) for `promtool check rules` / `promtool test rules`. --job: the scrape job (mlserve).
             """
         default: return nil
         }

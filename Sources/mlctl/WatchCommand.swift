@@ -34,8 +34,11 @@ enum WatchCommand {
         configuration.fleet = options.fleet
         configuration.clockSkew = options.clockSkew
         configuration.dryRun = dryRun
-        print("watching \(options.nodes.map(\.description).joined(separator: ", ")) every \(Formatting_limit(interval))s; "
-            + "recording to \(options.databasePath)" + (dryRun ? "; DRY RUN: nothing will be changed on the nodes" : "") + (duration.map { " for \(Formatting_limit($0))s" } ?? " until stopped"))
+        let discovered = options.sources.contains(where: \.needsDNS)
+            ? " (from \(options.sources.map(\.description).joined(separator: " ")), resolved again every round)" : ""
+        print("watching \(options.nodes.map(\.description).joined(separator: ", "))\(discovered) every \(Formatting_limit(interval))s; "
+            + "recording to \(options.databasePath)" + (dryRun ? "; DRY RUN: nothing will be changed on the nodes" : "")
+            + (duration.map { " for \(Formatting_limit($0))s" } ?? " until stopped"))
         let loop = WatchLoop(configuration: configuration, store: store, access: options.access,
                              notifier: Notifier(policy: policy), onEvent: { event in
                                  if json {
@@ -44,6 +47,12 @@ enum WatchCommand {
                                      print(event.line)
                                  }
                              })
+        if options.sources.contains(where: \.needsDNS) {
+            // Re-resolved every round; the FLEET table records who came and went.
+            let discovery = FleetDiscovery(sources: options.sources, resolver: options.resolver, initial: options.nodes)
+            do { try discovery.recordStart(store: store, at: Date()) } catch { Output.error("mlctl watch: FLEET insert failed: \(error)") }
+            loop.discovery = discovery
+        }
         loop.run()
         return .ok
     }

@@ -70,7 +70,7 @@ struct Options {
     var fsync = false
     var tokenFile = "mlserve.token"
     var labellerTokenFile: String?
-    var adminPort: Int? = 7071
+    var adminPort: Int? = Int(ServerConfig.defaultAdminPort)
     var adminHost = "127.0.0.1"
     var name = "mlserve"
     var modelDirectory: String?

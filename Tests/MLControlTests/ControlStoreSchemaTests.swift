@@ -5,10 +5,10 @@ final class ControlStoreSchemaTests: XCTestCase {
     func testNewFileGetsAllTablesAndTheLatestSchemaVersion() throws {
         let store = try ControlStore(path: try temporaryDatabasePath(self))
         let tables = try store.database.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        XCTAssertEqual(tables.map { $0[0] }, [.text("DEPLOYMENTS"), .text("FLEET_DESIRED"), .text("FLEET_LOCKS"), .text("INCIDENTS"),
+        XCTAssertEqual(tables.map { $0[0] }, [.text("DEPLOYMENTS"), .text("FLEET"), .text("FLEET_DESIRED"), .text("FLEET_LOCKS"), .text("INCIDENTS"),
                                             .text("MODEL_METRICS"), .text("schema_version")])
         XCTAssertEqual(try store.schemaVersion, ControlStore.latestSchemaVersion)
-        XCTAssertEqual(ControlStore.latestSchemaVersion, 3)
+        XCTAssertEqual(ControlStore.latestSchemaVersion, 4)
     }
 
     func testReopeningMigratesNothingAndKeepsTheData() throws {
@@ -20,8 +20,9 @@ final class ControlStoreSchemaTests: XCTestCase {
         }
         for _ in 0..<3 {
             let store = try ControlStore(path: path)
-            XCTAssertEqual(try store.schemaVersion, 3)
-            XCTAssertEqual(try store.database.query("SELECT COUNT(*) FROM schema_version"), [[.integer(3)]])
+            XCTAssertEqual(try store.schemaVersion, ControlStore.latestSchemaVersion)
+            XCTAssertEqual(try store.database.query("SELECT COUNT(*) FROM schema_version"),
+                           [[.integer(Int64(ControlStore.latestSchemaVersion))]])
             XCTAssertEqual(try store.incidents().map(\.incidentID), ["INC-1"])
         }
     }
@@ -29,26 +30,28 @@ final class ControlStoreSchemaTests: XCTestCase {
     func testLaterMigrationsApplyOnceOnAnExistingFile() throws {
         let path = try temporaryDatabasePath(self)
         _ = try ControlStore(database: SQLiteDatabase(path: path), migrations: StoreMigration.all)
-        let next = StoreMigration.all + [StoreMigration(version: 4, description: "add owner",
+        let version = ControlStore.latestSchemaVersion + 1
+        let next = StoreMigration.all + [StoreMigration(version: version, description: "add owner",
                                                         sql: "ALTER TABLE INCIDENTS ADD COLUMN owner TEXT")]
         let upgraded = try ControlStore(database: SQLiteDatabase(path: path), migrations: next)
-        XCTAssertEqual(try upgraded.schemaVersion, 4)
+        XCTAssertEqual(try upgraded.schemaVersion, version)
         // A second open with the same list must not re-run the ALTER (it would fail: duplicate column).
         let again = try ControlStore(database: SQLiteDatabase(path: path), migrations: next)
-        XCTAssertEqual(try again.schemaVersion, 4)
+        XCTAssertEqual(try again.schemaVersion, version)
         let columns = try again.database.query("SELECT name FROM pragma_table_info('INCIDENTS') WHERE name = 'owner'")
         XCTAssertEqual(columns.count, 1)
     }
 
     func testAFailingMigrationLeavesTheFileAtTheLastGoodVersion() throws {
         let path = try temporaryDatabasePath(self)
-        let broken = StoreMigration.all + [StoreMigration(version: 4, description: "broken",
+        let next = ControlStore.latestSchemaVersion + 1
+        let broken = StoreMigration.all + [StoreMigration(version: next, description: "broken",
                                                           sql: "CREATE TABLE half (x INTEGER); ALTER TABLE nowhere ADD COLUMN y")]
         XCTAssertThrowsError(try ControlStore(database: SQLiteDatabase(path: path), migrations: broken)) { error in
-            XCTAssertTrue("\(error)".contains("migration 4 (broken) failed"), "\(error)")
+            XCTAssertTrue("\(error)".contains("migration \(next) (broken) failed"), "\(error)")
         }
         let store = try ControlStore(path: path)
-        XCTAssertEqual(try store.schemaVersion, 3)
+        XCTAssertEqual(try store.schemaVersion, ControlStore.latestSchemaVersion)
         XCTAssertEqual(try store.database.query("SELECT COUNT(*) FROM sqlite_master WHERE name = 'half'"), [[.integer(0)]])
     }
 
@@ -60,7 +63,7 @@ final class ControlStoreSchemaTests: XCTestCase {
             try old.database.run("INSERT INTO MODEL_METRICS (timestamp, model_name, model_version, node, error_rate) VALUES ('2026-02-28 12:00:00', 'm', 'v1', 'n', 0.2)")
         }
         let store = try ControlStore(path: path)
-        XCTAssertEqual(try store.schemaVersion, 3)
+        XCTAssertEqual(try store.schemaVersion, ControlStore.latestSchemaVersion)
         let rows = try store.metrics(modelName: "m", from: noon.addingTimeInterval(-1), to: noon.addingTimeInterval(1))
         XCTAssertEqual(rows.count, 1)
         XCTAssertEqual(rows.first?.errorRate, 0.2)

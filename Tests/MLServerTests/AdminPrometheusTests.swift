@@ -109,7 +109,7 @@ final class AdminPrometheusTests: XCTestCase {
         let names = Set(samples.map(\.name))
         for expected in ["mlserve_predictions_total", "mlserve_model_errors_total", "mlserve_client_errors_total", "mlserve_labels_total", "mlserve_anomalies_total", "mlserve_feedback_total",
                          "mlserve_f1_score", "mlserve_anomaly_rate", "mlserve_drift_psi", "mlserve_active_generation",
-                         "mlserve_slot_info", "mlserve_ready", "mlserve_uptime_seconds"] {
+                         "mlserve_model_info", "mlserve_ready", "mlserve_uptime_seconds"] {
             XCTAssertTrue(names.contains(expected), expected)
         }
     }
@@ -137,8 +137,27 @@ final class AdminPrometheusTests: XCTestCase {
         let text = render()
         XCTAssertTrue(text.contains(#"mlserve_predictions_total{version="v1\\odd\"\nname"} 5"#), text)
         XCTAssertTrue(text.contains(#"mlserve_predictions_total{version="v2.1",model="fraud \"main\""} 1000"#))
-        XCTAssertTrue(text.contains(#"mlserve_slot_info{slot="standby",version="v2.0",model="fraud \"main\""} 1"#))
+        let (samples, _) = try Self.parseExposition(text)
+        let standby = samples.first { $0.name == "mlserve_model_info" && $0.labels["slot"] == "standby" }
+        XCTAssertEqual(standby?.labels["version"], "v2.0")
+        XCTAssertEqual(standby?.labels["model"], "fraud \"main\"")
+        XCTAssertEqual(standby?.labels["checksum"]?.count, 64)
+        XCTAssertEqual(standby?.value, 1)
         XCTAssertTrue(text.contains(#"mlserve_feedback_total{version="v2.1",model="fraud \"main\"",outcome="fn"} 10"#))
+    }
+
+    func testErrorsAreSplitIntoModelAndClientErrorsPerVersion() throws {
+        let backend = FakeAdminBackend()
+        let (samples, types) = try Self.parseExposition(render())
+        XCTAssertEqual(types["mlserve_model_errors_total"], "counter")
+        XCTAssertEqual(types["mlserve_client_errors_total"], "counter")
+        for version in backend.metrics().versions {
+            let model = samples.first { $0.name == "mlserve_model_errors_total" && $0.labels["version"] == version.version }
+            let client = samples.filter { $0.name == "mlserve_client_errors_total" && $0.labels["version"] == version.version }
+            XCTAssertEqual(model?.value, Double(version.modelErrors))
+            let expected = backend.clientErrorsByStatus().filter { $0.version == version.version }.reduce(0) { $0 + $1.count }
+            XCTAssertEqual(client.reduce(0) { $0 + $1.value }, Double(expected), version.version)
+        }
     }
 
     func testUndefinedGaugesAreAbsentNotNaN() throws {
@@ -160,6 +179,6 @@ final class AdminPrometheusTests: XCTestCase {
         let metrics = MetricsReply(generation: 0, uptimeMillis: 0, timestampMicros: 0, activeVersion: "", versions: [])
         let (samples, _) = try Self.parseExposition(PrometheusExposition.render(info: info, metrics: metrics, ready: false))
         XCTAssertEqual(samples.first { $0.name == "mlserve_ready" }?.value, 0)
-        XCTAssertFalse(samples.contains { $0.name == "mlserve_slot_info" })
+        XCTAssertFalse(samples.contains { $0.name == "mlserve_model_info" })
     }
 }

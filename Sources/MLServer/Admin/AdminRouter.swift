@@ -16,6 +16,10 @@ import MLWire
 /// body (400), then the backend (its Status mapped by `AdminFailure.httpStatusCode`).
 public enum AdminRouter {
     public static let metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
+    /// Probe and scrape paths (`mlctl ops kubernetes` writes its probes from these).
+    public static let healthPath = NodeDefaults.healthPath
+    public static let readyPath = NodeDefaults.readyPath
+    public static let metricsPath = NodeDefaults.metricsPath
     static let realm = "Bearer realm=\"mlserve-admin\""
 
     private enum Route {
@@ -24,10 +28,10 @@ public enum AdminRouter {
 
     private static func route(for path: Substring) -> Route? {
         switch path {
-        case "/health": .health
-        case "/ready": .ready
+        case Substring(healthPath): .health
+        case Substring(readyPath): .ready
         case "/model/info": .info
-        case "/metrics": .metrics
+        case Substring(metricsPath): .metrics
         case "/model/rollback": .rollback
         case "/model/reload": .reload
         default: nil

@@ -12,8 +12,10 @@ import MLWire
 /// - histogram per version: `mlserve_request_duration_seconds` (see `bucketBounds`);
 /// - gauges per version, only where defined (no NaN lines): `mlserve_f1_score`,
 ///   `mlserve_anomaly_rate`, `mlserve_drift_psi`;
-/// - node gauges: `mlserve_active_generation`, `mlserve_slot_info{slot,version,model} 1`,
+/// - node gauges: `mlserve_active_generation`, `mlserve_model_info{slot,version,model,checksum} 1`,
 ///   `mlserve_ready`, `mlserve_uptime_seconds`.
+/// Names follow Prometheus's rules: base units (seconds), `_total` on counters, `_info` on the
+/// constant-1 metadata series. `mlctl ops prometheus-rules` writes its rules against these names.
 /// Per-version series carry `version="…"` and, when a slot still holds that version,
 /// `model="…"` (a version no longer loaded keeps its counters but its model name is unknown).
 public enum PrometheusExposition {
@@ -93,9 +95,10 @@ public enum PrometheusExposition {
 
         family(&out, "mlserve_active_generation", "gauge", "Swap generation of the active slot.")
         sample(&out, "mlserve_active_generation", "", String(info.generation))
-        family(&out, "mlserve_slot_info", "gauge", "Which version each slot holds (always 1).")
+        family(&out, "mlserve_model_info", "gauge", "Which model version each slot holds, with its SHA-256 (always 1).")
         for (name, slot) in [("active", info.active), ("standby", info.standby)] where slot.present {
-            sample(&out, "mlserve_slot_info", labelSet([("slot", name), ("version", slot.version), ("model", slot.modelName)]), "1")
+            sample(&out, "mlserve_model_info", labelSet([("slot", name), ("version", slot.version), ("model", slot.modelName),
+                                                         ("checksum", slot.checksum.hex)]), "1")
         }
         family(&out, "mlserve_ready", "gauge", "1 when an active model is loaded and the node is not draining.")
         sample(&out, "mlserve_ready", "", ready ? "1" : "0")
