@@ -37,7 +37,8 @@ class Reader:
 
 
 def parse(path: str) -> Dict[str, Any]:
-    data = open(path, "rb").read()
+    with open(path, "rb") as handle:
+        data = handle.read()
     assert data[:4] == b"MLAF", "magic"
     assert hashlib.sha256(data[:-32]).digest() == data[-32:], "checksum"
     r = Reader(data, 4)
