@@ -33,8 +33,10 @@ except ImportError:
 
 
 def run_export(*args: str) -> subprocess.CompletedProcess:
-    """mlserve-export as a user runs it (the installed script when there is one)."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PACKAGE_ROOT), os.environ.get("PYTHONPATH", "")]))
+    """mlserve-export as a user runs it, from the same copy of the package these tests import."""
+    import mlserve
+
+    env = dict(os.environ, PYTHONPATH=str(pathlib.Path(mlserve.__file__).resolve().parent.parent))
     return subprocess.run([sys.executable, "-m", "mlserve.export", *args], capture_output=True, text=True,
                           env=env, timeout=300)
 
