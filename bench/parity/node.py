@@ -61,9 +61,9 @@ class Node:
                 self.process.wait()
         return self.process.returncode
 
-    def mlctl(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(self.bin_dir / "mlctl"), "--node", f"127.0.0.1:{self.port}",
-                               "--token-file", str(self.token_file), "--db", str(self.db), *args],
+    def mlctl(self, command: str, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(self.bin_dir / "mlctl"), command, *args, "--node", f"127.0.0.1:{self.port}",
+                               "--token-file", str(self.token_file), "--db", str(self.db)],
                               capture_output=True, text=True, timeout=300)
 
     def deploy(self, artifact: pathlib.Path, version: str) -> None:

@@ -55,7 +55,7 @@ def bootstrap_artifact(data: models.Dataset, work: pathlib.Path) -> pathlib.Path
 
     from mlserve.export import to_artifact
 
-    estimator = make_pipeline(SimpleImputer(), LogisticRegression(max_iter=200)).fit(data.x[:500], data.y[:500])
+    estimator = make_pipeline(SimpleImputer(), LogisticRegression(max_iter=5000)).fit(data.x[:500], data.y[:500])
     path = work / f"{data.name}-start.mlart"
     to_artifact(estimator, str(path), version="parity-start", name=data.name)
     return path

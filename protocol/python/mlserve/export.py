@@ -78,7 +78,7 @@ def to_artifact(estimator: Any, path: str, version: str, name: Optional[str] = N
         metadata["positive_class"] = model.positive_class
     if rows_used:
         metadata["reference_rows"] = str(rows_used)
-    name = name or model.description.split("(")[0]
+    name = name or model.description.rstrip(")").split("(")[-1].split(", ")[-1]  # the final estimator's class
     data = artifact.encode(model, name=name[:64], version=version, histogram=histogram, golden_rows=golden_rows,
                            golden_scores=golden_scores, tolerance=_tolerance(model), metadata=metadata)
     artifact.write_atomically(path, data)
