@@ -24,17 +24,21 @@ let package = Package(
         // Event loops, connections, dispatch, metrics, admin HTTP, state file.
         .target(name: "MLServer", dependencies: ["MLWire", "MLModel", "CEpoll"]),
         // Blocking and pipelined clients.
-        .target(name: "MLClient", dependencies: ["MLWire", "CEpoll"]),
+        .target(name: "MLClient", dependencies: ["MLWire"]),
+        // The command-line scanner the three executables share.
+        .target(name: "MLCommandLine"),
+        // Tooling around a node: starting a child mlserve for the demo, the harness and tests.
+        .target(name: "MLTooling", dependencies: ["MLClient"]),
         // Runbook rules, watch loop, SQLite store, fleet operations, notifications.
         .target(name: "MLControl", dependencies: ["MLClient", "MLWire", "MLModel", "CSQLite"]),
 
-        .executableTarget(name: "mlserve", dependencies: ["MLServer", "MLModel", "MLWire", "MLClient"]),
-        .executableTarget(name: "mlctl", dependencies: ["MLControl", "MLClient", "MLModel", "MLWire", "MLServer"]),
-        .executableTarget(name: "mlbench", dependencies: ["MLClient", "MLWire", "MLModel", "CEpoll"]),
+        .executableTarget(name: "mlserve", dependencies: ["MLServer", "MLModel", "MLWire", "MLCommandLine"]),
+        .executableTarget(name: "mlctl", dependencies: ["MLControl", "MLClient", "MLModel", "MLWire", "MLCommandLine", "MLTooling"]),
+        .executableTarget(name: "mlbench", dependencies: ["MLClient", "MLWire", "MLModel", "CEpoll", "MLCommandLine", "MLTooling"]),
 
         .testTarget(name: "MLWireTests", dependencies: ["MLWire"]),
         .testTarget(name: "MLModelTests", dependencies: ["MLModel", "MLWire"]),
-        .testTarget(name: "MLServerTests", dependencies: ["MLServer", "MLClient", "MLModel", "MLWire"]),
+        .testTarget(name: "MLServerTests", dependencies: ["MLServer", "MLClient", "MLModel", "MLWire", "MLTooling"]),
         .testTarget(name: "MLControlTests", dependencies: ["MLControl", "MLClient", "MLServer", "MLModel", "MLWire", "CSQLite"]),
     ]
 )

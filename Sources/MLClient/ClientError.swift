@@ -8,8 +8,9 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
     case io(String)
     /// No answer within the timeout.
     case timeout(String)
-    /// The node answered with an error status.
-    case remote(Status, String)
+    /// The node answered with an error: its status, typed reason (`.unspecified` from a v1
+    /// node) and message. Decide on the first two; the message is for people.
+    case remote(Status, Reason, String)
     /// The node's bytes broke the protocol.
     case protocolViolation(WireError)
     /// The node answered with a message of the wrong type.
@@ -20,7 +21,7 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
         case .connect(let why): "cannot connect: \(why)"
         case .io(let why): "connection failed: \(why)"
         case .timeout(let why): "timed out: \(why)"
-        case .remote(let status, let message): "\(status): \(message)"
+        case .remote(let status, let reason, let message): "\(status) \(reason): \(message)"
         case .protocolViolation(let error): "protocol violation from node: \(error)"
         case .unexpected(let why): "unexpected reply: \(why)"
         }
@@ -28,7 +29,13 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// The status a remote error carried, nil for local failures.
     public var status: Status? {
-        if case .remote(let status, _) = self { return status }
+        if case .remote(let status, _, _) = self { return status }
+        return nil
+    }
+
+    /// The reason a remote error carried, nil for local failures.
+    public var reason: Reason? {
+        if case .remote(_, let reason, _) = self { return reason }
         return nil
     }
 }

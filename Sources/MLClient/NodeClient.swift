@@ -1,4 +1,3 @@
-import CEpoll
 import Glibc
 import MLWire
 
@@ -13,6 +12,8 @@ public final class NodeClient: @unchecked Sendable {
     private var nextID: UInt32 = 1
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     public private(set) var greeting: HelloReply?
+    /// The protocol version HELLO agreed on; replies are decoded in its layouts.
+    public var protocolVersion: UInt8 { greeting?.version ?? 1 }
 
     /// Connects with a timeout in seconds that also bounds every later read and write.
     public init(_ endpoint: Endpoint, timeout: Double = 5) throws(ClientError) {
@@ -119,13 +120,25 @@ public final class NodeClient: @unchecked Sendable {
         let id = allocateID()
         try send(raw: message.frameBytes(requestID: id))
         let frame = try readFrame()
+        let reply: Message
+        do { reply = try frame.message(version: protocolVersion) } catch { throw .protocolViolation(error) }
+        // Request id 0 is the node speaking about the connection, not about this request
+        // (PROTOCOL.md §7): the connection limit, a lost stream. It answers this call too.
+        if case .error(let status, let body) = reply, frame.header.requestID == id || frame.header.requestID == 0 {
+            throw .remote(status, Self.reason(of: body, status: status, requestID: frame.header.requestID), body.message)
+        }
         guard frame.header.requestID == id else {
             throw .unexpected("reply for request \(frame.header.requestID), expected \(id)")
         }
-        let reply: Message
-        do { reply = try frame.message() } catch { throw .protocolViolation(error) }
-        if case .error(let status, let body) = reply { throw .remote(status, body.message) }
         return reply
+    }
+
+    /// The typed reason of an error body. A v1-layout ERROR has none; the one v1-layout ERROR a
+    /// v2 client still gets — RESOURCE_EXHAUSTED with id 0, sent on accept before any HELLO —
+    /// means the connection limit (PROTOCOL.md §10), so it is named as such.
+    static func reason(of body: ErrorReply, status: Status, requestID: UInt32) -> Reason {
+        if let reason = body.reason { return reason }
+        return status == .resourceExhausted && requestID == 0 ? .connectionLimit : .unspecified
     }
 
     /// Sends every request in one write, then collects one reply each, matched by request id.
@@ -142,7 +155,11 @@ public final class NodeClient: @unchecked Sendable {
         var replies: [UInt32: Message] = [:]
         while replies.count < ids.count {
             let frame = try readFrame()
-            do { replies[frame.header.requestID] = try frame.message() } catch { throw .protocolViolation(error) }
+            let reply: Message
+            do { reply = try frame.message(version: protocolVersion) } catch { throw .protocolViolation(error) }
+            // A pipelined HELLO changes the layouts of the replies that follow it.
+            if case .helloReply(let greeting) = reply { self.greeting = greeting }
+            replies[frame.header.requestID] = reply
         }
         return try ids.map { (id: UInt32) throws(ClientError) -> Message in
             guard let reply = replies[id] else { throw .unexpected("no reply for request \(id)") }
@@ -152,9 +169,12 @@ public final class NodeClient: @unchecked Sendable {
 
     // MARK: Typed calls
 
+    /// Negotiates the highest protocol version both sides speak (`maxVersion` caps it: tests
+    /// use 1 to act as a v1 client).
     @discardableResult
-    public func hello(role: ConnectionRole = .data, token: String = "", clientName: String = "mlclient") throws(ClientError) -> HelloReply {
-        guard case .helloReply(let reply) = try call(.hello(Hello(role: role, token: token, clientName: clientName))) else {
+    public func hello(role: ConnectionRole = .data, token: String = "", clientName: String = "mlclient",
+                      maxVersion: UInt8 = Hello.supportedVersions.upperBound) throws(ClientError) -> HelloReply {
+        guard case .helloReply(let reply) = try call(.hello(Hello(maxVersion: maxVersion, role: role, token: token, clientName: clientName))) else {
             throw .unexpected("HELLO answered with another type")
         }
         greeting = reply

@@ -29,7 +29,8 @@ public struct FleetOperations {
             do throws(ControlError) {
                 let before = try operations.info(endpoint)
                 guard before.active.present else {
-                    throw ControlError.refused(node: endpoint.description, status: "FAILED_PRECONDITION", reason: "no active model to fence the swap on")
+                    throw ControlError.refused(node: endpoint.description, status: .failedPrecondition, reason: .noActiveModel,
+                                               message: "no active model to fence the swap on")
                 }
                 let standby = try operations.load(endpoint, artifact: artifact, checksum: checksum)
                 reports.append(NodeReport(node: endpoint.description, outcome: .notSwapped, fromVersion: before.active.version,
@@ -61,7 +62,8 @@ public struct FleetOperations {
                     throw ControlError.casMismatch(node: node, expected: expect, actual: info.active.version)
                 }
                 guard info.standby.present else {
-                    throw ControlError.refused(node: node, status: "FAILED_PRECONDITION", reason: "standby slot is empty; nothing to \(action.rawValue) to")
+                    throw ControlError.refused(node: node, status: .failedPrecondition, reason: .standbyEmpty,
+                                               message: "standby slot is empty; nothing to \(action.rawValue) to")
                 }
                 reports.append(NodeReport(node: node, outcome: .notSwapped, fromVersion: info.active.version,
                                           prepared: "standby \(info.standby.version) ready"))

@@ -34,11 +34,11 @@ public struct NodeOperations {
         }
         guard info.standby.present, info.standby.version == reply.standby.version,
               info.standby.checksum == reply.standby.checksum else {
-            throw .refused(node: node, status: "VERIFY", reason: "loaded \(reply.standby.version) but Info shows standby "
+            throw .verification(node: node, detail: "loaded \(reply.standby.version) but Info shows standby "
                 + "\(info.standby.present ? info.standby.version : "empty"); another controller may be acting on this node")
         }
         if !checksum.isZero && info.standby.checksum != checksum {
-            throw .refused(node: node, status: "VERIFY", reason: "standby checksum \(info.standby.checksum.hex) is not the expected \(checksum.hex)")
+            throw .verification(node: node, detail: "standby checksum \(info.standby.checksum.hex) is not the expected \(checksum.hex)")
         }
         return info.standby
     }
@@ -63,7 +63,7 @@ public struct NodeOperations {
         } catch {
             var failure = error
             var status = "failed"
-            if case .refused(_, "FAILED_PRECONDITION", let message) = error, message.hasPrefix("expected active version") {
+            if error.refusal?.reason == .fenceActiveMismatch {
                 status = "fenced"
                 failure = .casMismatch(node: node, expected: expect, actual: try? info(endpoint).active.version)
             }

@@ -113,9 +113,9 @@ public final class WatchLoop {
         do { replies = try client.pipeline([.info, .metrics]) } catch { throw ControlError.from(error, node: node) }
         guard replies.count == 2, case .infoReply(let info) = replies[0], case .metricsReply(let metrics) = replies[1] else {
             if case .error(let status, let body) = replies.first(where: { if case .error = $0 { true } else { false } }) {
-                throw ControlError.from(.remote(status, body.message), node: node)
+                throw ControlError.from(.remote(status, body.reason ?? .unspecified, body.message), node: node)
             }
-            throw ControlError.refused(node: node, status: "PROTOCOL", reason: "Info/Metrics answered with other types")
+            throw ControlError.protocolViolation(node: node, detail: "Info/Metrics answered with other types")
         }
         return (info, metrics)
     }

@@ -5,11 +5,25 @@ import MLWire
 /// carries; `message` names the file and the problem, so an operator can act on it as is.
 public struct ArtifactError: Error, Equatable, Sendable, CustomStringConvertible {
     public var status: Status
+    public var reason: Reason
     public var message: String
 
-    public init(_ status: Status, _ message: String) {
+    public init(_ status: Status, _ reason: Reason, _ message: String) {
         self.status = status
+        self.reason = reason
         self.message = message
+    }
+
+    /// The reason that goes with each status an artifact can be refused with.
+    public init(_ status: Status, _ message: String) {
+        let reason: Reason = switch status {
+        case .notFound: .artifactNotFound
+        case .dataLoss: .checksumMismatch
+        case .invalidArgument: .artifactInvalid
+        case .failedPrecondition: .artifactUnreadable
+        default: .internalBug
+        }
+        self.init(status, reason, message)
     }
 
     public var description: String { "\(status.name): \(message)" }

@@ -16,15 +16,22 @@ public final class SlotPair: Sendable {
     }
 }
 
-/// Why a slot change was refused. Nothing changed when one of these is returned.
+/// Why a slot change was refused: the wire status and reason it is answered with, and a message
+/// for people. Nothing changed when one of these is returned.
 public struct SlotError: Error, Equatable, Sendable, CustomStringConvertible {
     public var status: Status
+    public var reason: Reason
     public var message: String
-    public init(_ status: Status, _ message: String) {
+    public init(_ status: Status, _ reason: Reason, _ message: String) {
         self.status = status
+        self.reason = reason
         self.message = message
     }
-    public var description: String { "\(status): \(message)" }
+    /// A refusal whose reason is not one a caller decides on.
+    public init(_ status: Status, _ message: String) {
+        self.init(status, status == .internal ? .internalBug : .unspecified, message)
+    }
+    public var description: String { "\(status) \(reason): \(message)" }
 }
 
 /// What a control operation changed: the pair before and after.
@@ -39,6 +46,10 @@ public struct SlotChange: Sendable {
 /// across the durable write that precedes publication; `publishLock` guards only the pointer to
 /// the current pair, held for a load or store of it. Prediction threads never touch
 /// `controlLock`, so none ever waits on a lock held for I/O.
+///
+/// Lock order, the only one anywhere: `controlLock` → the state file's write (no lock of its own;
+/// it runs under `controlLock`) → `publishLock`. Nothing holding `publishLock` takes another lock,
+/// and nothing takes `controlLock` while holding `publishLock`.
 public final class ModelSlots: Sendable {
     private let controlLock = Lock()
     private let published: Locked<SlotPair>  // publishLock
@@ -65,14 +76,14 @@ public final class ModelSlots: Sendable {
         controlLock.withLock {
             let before = published.current
             guard let active = before.active else {
-                return .failure(SlotError(.failedPrecondition, "no active model"))
+                return .failure(SlotError(.failedPrecondition, .noActiveModel, "no active model"))
             }
             if let expected = expectedActive, !expected.isEmpty, expected != active.version {
-                return .failure(SlotError(.failedPrecondition,
+                return .failure(SlotError(.failedPrecondition, .fenceActiveMismatch,
                     "expected active version \(expected) but active is \(active.version); nothing changed"))
             }
             guard let standby = before.standby else {
-                return .failure(SlotError(.failedPrecondition, "standby slot is empty; load a model into it first"))
+                return .failure(SlotError(.failedPrecondition, .standbyEmpty, "standby slot is empty; load a model into it first"))
             }
             let after = SlotPair(active: standby, standby: active, generation: before.generation + 1)
             return commit(before: before, after: after, persist: persist)
@@ -85,7 +96,7 @@ public final class ModelSlots: Sendable {
         controlLock.withLock {
             let before = published.current
             if let active = before.active, active.featureCount != model.featureCount {
-                return .failure(SlotError(.failedPrecondition,
+                return .failure(SlotError(.failedPrecondition, .shapeMismatch,
                     "\(model.artifact): model \(model.version) takes \(model.featureCount) features but active \(active.version) takes \(active.featureCount); clients would break"))
             }
             // Loading into standby does not change what serves, so the generation stays.
@@ -98,7 +109,7 @@ public final class ModelSlots: Sendable {
         do {
             try persist(after)
         } catch {
-            return .failure(SlotError(.internal, "could not persist slot state: \(error); nothing changed"))
+            return .failure(SlotError(.unavailable, .stateWriteFailed, "could not persist slot state: \(error); nothing changed"))
         }
         published.withLock { $0 = after }
         // Release ordering: a loop that sees the new generation then reads the new pair.

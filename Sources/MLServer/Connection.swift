@@ -27,6 +27,8 @@ final class Connection {
 
     var greeted = false
     var role = ConnectionRole.data
+    /// The protocol version HELLO agreed on; 1 until then (errors before HELLO use v1 layouts).
+    var protocolVersion: UInt8 = 1
     /// A load is running on the control thread; later requests wait so replies stay in order.
     var awaitingControl = false
     /// The stream can no longer be trusted (or the peer is gone): flush, then close.

@@ -186,6 +186,7 @@ final class EventLoop: @unchecked Sendable {
             let count = shared.connectionCount.wrappingAdd(1, ordering: .relaxed).newValue
             if count > config.maxConnections {
                 shared.connectionCount.wrappingSubtract(1, ordering: .relaxed)
+                // Before HELLO no version is agreed: the v1 layout, which every client reads.
                 let bytes = ErrorReply(message: "connection limit of \(config.maxConnections) reached; retry later")
                     .frameBytes(requestID: 0, status: .resourceExhausted)
                 _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -347,6 +348,7 @@ final class EventLoop: @unchecked Sendable {
         connection.awaitingControl = true
         let fd = connection.fd
         let serial = connection.serial
+        let version = connection.protocolVersion
         let control = self.control
         shared.loadQueue.async { [self] in
             let bytes: [UInt8]
@@ -354,7 +356,7 @@ final class EventLoop: @unchecked Sendable {
             case .success(let reply):
                 bytes = reply.frameBytes(requestID: requestID)
             case .failure(let error):
-                bytes = ErrorReply(message: error.message).frameBytes(requestID: requestID, status: error.status)
+                bytes = ErrorReply(error.reason, error.message, version: version).frameBytes(requestID: requestID, status: error.status)
             }
             post(Completion(fd: fd, serial: serial, bytes: bytes))
         }

@@ -9,17 +9,17 @@ public enum ModelLoader {
         if reference.hasPrefix(builtinPrefix) {
             let name = String(reference.dropFirst(builtinPrefix.count))
             guard let model = BuiltinModels.model(version: name) else {
-                return .failure(SlotError(.notFound, "\(reference): no such built-in model (have \(BuiltinModels.all.joined(separator: ", ")))"))
+                return .failure(SlotError(.notFound, .artifactNotFound, "\(reference): no such built-in model (have \(BuiltinModels.all.joined(separator: ", ")))"))
             }
             if !expectedChecksum.isZero && expectedChecksum != model.checksum {
-                return .failure(SlotError(.dataLoss, "\(reference): checksum \(model.checksum.hex) does not match expected \(expectedChecksum.hex)"))
+                return .failure(SlotError(.dataLoss, .checksumMismatch, "\(reference): checksum \(model.checksum.hex) does not match expected \(expectedChecksum.hex)"))
             }
             return .success(model)
         }
         do {
             return .success(try Model.load(path: reference, expectedChecksum: expectedChecksum))
         } catch {
-            return .failure(SlotError(error.status, error.message))
+            return .failure(SlotError(error.status, error.reason, error.message))
         }
     }
 }

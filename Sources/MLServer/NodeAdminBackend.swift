@@ -22,16 +22,16 @@ public struct NodeAdminBackend: AdminBackend {
     public func metrics() -> MetricsReply { control.metrics() }
 
     public func rollback(expectedActive: String?) -> Result<SwapOutcome, AdminFailure> {
-        control.swap(expectedActive: expectedActive).mapError { AdminFailure($0.status, $0.message) }
+        control.swap(expectedActive: expectedActive).mapError { AdminFailure($0.status, $0.reason, $0.message) }
     }
 
     public func reload(artifact: String, expectedChecksum: Digest32, expectedActive: String?) -> Result<SwapOutcome, AdminFailure> {
         // Check the fence before the slow load, and again (inside swap) after it.
         if let expected = expectedActive, !expected.isEmpty, let active = control.slots.current().active, active.version != expected {
-            return .failure(AdminFailure(.failedPrecondition, "expected active version \(expected) but active is \(active.version); nothing changed"))
+            return .failure(AdminFailure(.failedPrecondition, .fenceActiveMismatch, "expected active version \(expected) but active is \(active.version); nothing changed"))
         }
         switch control.loadStandby(artifact: artifact, expectedChecksum: expectedChecksum) {
-        case .failure(let error): return .failure(AdminFailure(error.status, error.message))
+        case .failure(let error): return .failure(AdminFailure(error.status, error.reason, error.message))
         case .success: return rollback(expectedActive: expectedActive)
         }
     }

@@ -28,27 +28,32 @@ extension EventLoop {
 
     /// The one protocol-error path: an error frame, and a close when the stream is lost.
     func protocolError(_ connection: Connection, _ error: WireError, requestID: UInt32) {
-        connection.append(ErrorReply(message: error.description), requestID: requestID, status: error.status)
+        reject(connection, error.status, error.reason, error.description, requestID: requestID)
         if error.closesConnection { connection.closeAfterFlush = true }
     }
 
-    func reject(_ connection: Connection, _ status: Status, _ message: String, requestID: UInt32) {
-        connection.append(ErrorReply(message: message), requestID: requestID, status: status)
+    /// Every refusal is answered here: the status, and the typed reason on v2 connections.
+    func reject(_ connection: Connection, _ status: Status, _ reason: Reason, _ message: String, requestID: UInt32) {
+        connection.append(ErrorReply(reason, message, version: connection.protocolVersion), requestID: requestID, status: status)
+    }
+
+    func reject(_ connection: Connection, _ error: SlotError, requestID: UInt32) {
+        reject(connection, error.status, error.reason, error.message, requestID: requestID)
     }
 
     private func handle(_ connection: Connection, header: FrameHeader, payload: UnsafeRawBufferPointer, receivedAt: UInt64) {
         let id = header.requestID
-        guard let type = header.messageType else {
+        guard let type = header.messageType, type.minimumVersion <= connection.protocolVersion else {
             return protocolError(connection, .unknownType(header.type), requestID: id)
         }
         guard type.isRequest, header.status == 0 else {
             return protocolError(connection, .unexpectedType(header.type), requestID: id)
         }
         guard connection.greeted || type.allowedBeforeHello else {
-            return reject(connection, .failedPrecondition, "send HELLO first: \(type) is not accepted before the handshake", requestID: id)
+            return reject(connection, .failedPrecondition, .helloRequired, "send HELLO first: \(type) is not accepted before the handshake", requestID: id)
         }
         if type.needsController && connection.role != .controller {
-            return reject(connection, .permissionDenied, "\(type) needs a controller connection (HELLO with role controller and the node's token)", requestID: id)
+            return reject(connection, .permissionDenied, .roleNotAllowed, "\(type) needs a controller connection (HELLO with role controller and the node's token)", requestID: id)
         }
         do {
             switch type {
@@ -77,7 +82,7 @@ extension EventLoop {
                 switch control.swap(expectedActive: expected) {
                 case .success(let outcome) where type == .swap: connection.append(SwapReply(outcome), requestID: id)
                 case .success(let outcome): connection.append(RollbackReply(outcome), requestID: id)
-                case .failure(let error): reject(connection, error.status, error.message, requestID: id)
+                case .failure(let error): reject(connection, error, requestID: id)
                 }
                 refreshSlots()
             default:
@@ -97,12 +102,12 @@ extension EventLoop {
     @inline(__always)
     private func prepare(_ view: PredictView, _ connection: Connection, requestID: UInt32) throws(WireError) -> (ModelKernel, CounterCells)? {
         guard let model = activeKernel, let block = activeCounters else {
-            reject(connection, .unavailable, "no active model", requestID: requestID)
+            reject(connection, .unavailable, .noActiveModel, "no active model", requestID: requestID)
             return nil
         }
         guard view.featureCount == model.featureCount else {
             block.add(CounterCells.errors)
-            reject(connection, .invalidArgument,
+            reject(connection, .invalidArgument, .featureCountMismatch,
                    "model \(pair.active?.version ?? "?") takes \(model.featureCount) features, request rows have \(view.featureCount)", requestID: requestID)
             return nil
         }
@@ -113,7 +118,7 @@ extension EventLoop {
     /// A model that scores NaN or infinity is broken, not the request: INTERNAL, counted.
     private func nonFiniteScore(_ connection: Connection, _ block: CounterCells, row: Int?, requestID: UInt32) {
         block.add(CounterCells.errors)
-        reject(connection, .internal, "model \(pair.active?.version ?? "?") produced a non-finite score\(row.map { " for row \($0)" } ?? "")", requestID: requestID)
+        reject(connection, .internal, .modelFailed, "model \(pair.active?.version ?? "?") produced a non-finite score\(row.map { " for row \($0)" } ?? "")", requestID: requestID)
     }
 
     @inline(__always)
@@ -166,7 +171,7 @@ extension EventLoop {
         let version = try reader.readBytes(length, "version")
         try reader.finish()
         guard let block = feedbackBlock(version) else {
-            return reject(connection, .notFound, "no version \(String(decoding: version, as: UTF8.self)) has been loaded on this node", requestID: requestID)
+            return reject(connection, .notFound, .unknownVersion, "no version \(String(decoding: version, as: UTF8.self)) has been loaded on this node", requestID: requestID)
         }
         block.cells.recordFeedback(predicted: predicted, actual: actual)
         let out = connection.reserveOutput(FrameHeader.size)
@@ -190,11 +195,11 @@ extension EventLoop {
     private func hello(_ connection: Connection, payload: UnsafeRawBufferPointer, requestID: UInt32) throws(WireError) {
         let hello = try Hello.decode(payload: payload)
         guard !connection.greeted else {
-            return reject(connection, .failedPrecondition, "HELLO was already accepted on this connection", requestID: requestID)
+            return reject(connection, .failedPrecondition, .secondHello, "HELLO was already accepted on this connection", requestID: requestID)
         }
         let supported = Hello.supportedVersions
         guard hello.maxVersion >= supported.lowerBound, hello.minVersion <= supported.upperBound else {
-            return reject(connection, .unimplemented,
+            return reject(connection, .unimplemented, .versionUnsupported,
                           "no common protocol version: client speaks \(hello.minVersion)...\(hello.maxVersion), node speaks \(supported.lowerBound)...\(supported.upperBound)",
                           requestID: requestID)
         }
@@ -202,13 +207,15 @@ extension EventLoop {
             guard control.checkToken(hello.token) else {
                 connection.closeAfterFlush = true
                 let why = control.hasToken ? "controller token rejected" : "this node has no controller token configured"
-                return reject(connection, .unauthenticated, why, requestID: requestID)
+                return reject(connection, .unauthenticated, .tokenRejected, why, requestID: requestID)
             }
         }
+        let version = min(hello.maxVersion, supported.upperBound)
         connection.greeted = true
         connection.role = hello.role
+        connection.protocolVersion = version
         if hello.role == .controller && controlLoop != nil { connection.migrating = true }
-        connection.append(HelloReply(version: min(hello.maxVersion, supported.upperBound), role: hello.role,
+        connection.append(HelloReply(version: version, role: hello.role,
                                      maxPayload: UInt32(config.maxPayload), serverName: control.serverName),
                           requestID: requestID)
     }

@@ -10,7 +10,7 @@ public struct ServerConfig: Sendable {
     public var port: UInt16 = ServerConfig.defaultPort
     /// Event loops, one thread each; default one per online core.
     public var loops = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-    /// Largest payload accepted after HELLO (PROTOCOL.md §3.2).
+    /// Largest payload accepted after HELLO (PROTOCOL.md §4.2).
     public var maxPayload = FrameParser.defaultMaxPayload
     /// Connections beyond this get RESOURCE_EXHAUSTED and are closed.
     public var maxConnections = 10_000

@@ -4,10 +4,14 @@ public struct ByteReader {
     public let bytes: UnsafeRawBufferPointer
     public private(set) var offset: Int = 0
     @usableFromInline let type: MessageType
+    /// The protocol version the connection agreed on: a message whose layout grew in a later
+    /// version reads its added fields only when this is at least that version.
+    public let version: UInt8
 
-    public init(_ bytes: UnsafeRawBufferPointer, type: MessageType) {
+    public init(_ bytes: UnsafeRawBufferPointer, type: MessageType, version: UInt8 = 1) {
         self.bytes = bytes
         self.type = type
+        self.version = version
     }
 
     public var remaining: Int { bytes.count - offset }

@@ -1,4 +1,4 @@
-/// Ground truth for an earlier prediction (PROTOCOL.md §7.6). It names the version that made the
+/// Ground truth for an earlier prediction (PROTOCOL.md §11.4). It names the version that made the
 /// prediction (from its PredictResult) so the node can credit that version's confusion matrix
 /// without remembering individual requests.
 public struct Feedback: WireMessage {

@@ -22,9 +22,10 @@ public struct Frame: Equatable, Sendable {
     }
 
     /// Decodes the typed message; throws the wire error a server would answer with.
-    public func message() throws(WireError) -> Message {
+    /// The frame's message in the layout of protocol `version` (the one HELLO agreed on).
+    public func message(version: UInt8 = 1) throws(WireError) -> Message {
         let result = payload.withUnsafeBytes { raw in
-            Result { () throws(WireError) -> Message in try Message.decode(header: header, payload: raw) }
+            Result { () throws(WireError) -> Message in try Message.decode(header: header, payload: raw, version: version) }
         }
         return try result.get()
     }

@@ -11,7 +11,7 @@ public enum ParseStep {
 }
 
 public enum FrameParser {
-    /// Default maximum payload size (PROTOCOL.md §3.2): 1 MiB.
+    /// Default maximum payload size (PROTOCOL.md §4.2): 1 MiB.
     public static let defaultMaxPayload = 1 << 20
     /// Maximum payload before HELLO is accepted: unauthenticated peers get a tight limit.
     public static let preHelloMaxPayload = 4096

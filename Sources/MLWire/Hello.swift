@@ -5,11 +5,11 @@ public enum ConnectionRole: UInt8, Sendable {
 }
 
 /// The first request on a connection: protocol versions the client speaks, its role, and for a
-/// controller the pre-shared token (PROTOCOL.md §7.1).
+/// controller the pre-shared token (PROTOCOL.md §11.1).
 public struct Hello: WireMessage {
     public static let messageType = MessageType.hello
     /// The protocol versions this implementation speaks.
-    public static let supportedVersions: ClosedRange<UInt8> = 1...1
+    public static let supportedVersions: ClosedRange<UInt8> = 1...2
 
     public var minVersion: UInt8
     public var maxVersion: UInt8
@@ -17,7 +17,7 @@ public struct Hello: WireMessage {
     public var token: String
     public var clientName: String
 
-    public init(minVersion: UInt8 = 1, maxVersion: UInt8 = 1, role: ConnectionRole, token: String = "", clientName: String = "") {
+    public init(minVersion: UInt8 = 1, maxVersion: UInt8 = Hello.supportedVersions.upperBound, role: ConnectionRole, token: String = "", clientName: String = "") {
         self.minVersion = minVersion
         self.maxVersion = maxVersion
         self.role = role

@@ -1,4 +1,4 @@
-/// Log-linear latency buckets over nanoseconds (PROTOCOL.md §7.13.1): 16 linear sub-buckets per
+/// Log-linear latency buckets over nanoseconds (PROTOCOL.md §12.1): 16 linear sub-buckets per
 /// power of two, so every bucket is at most 6.25% wide. Values 0...15 have a bucket each; values at
 /// or above 2^40 ns (~18 min) land in the last bucket. Pure integer arithmetic: ~1 ns per record.
 public enum LatencyBuckets {

@@ -1,4 +1,4 @@
-/// Load an artifact into the standby slot (PROTOCOL.md §7.10). Controller only.
+/// Load an artifact into the standby slot (PROTOCOL.md §11.9). Controller only.
 /// `artifact` is a path on the node's file system, or `builtin:<version>` for a demo model.
 /// A non-zero `expectedChecksum` must equal the artifact's SHA-256 or the load is refused.
 public struct LoadStandby: WireMessage {

@@ -1,4 +1,4 @@
-/// Every v1 message, for code that handles frames generically (clients, tests, tools).
+/// Every message, for code that handles frames generically (clients, tests, tools).
 /// The server's prediction path does not go through this enum: it uses `PredictView`.
 public enum Message: Equatable, Sendable {
     case hello(Hello)
@@ -27,40 +27,40 @@ public enum Message: Equatable, Sendable {
     /// A failed request: the header status and the reason.
     case error(Status, ErrorReply)
 
-    /// Decodes a frame's payload by its header. Only `.error` may carry a non-OK status, and it
-    /// must carry one.
-    public static func decode(header: FrameHeader, payload: UnsafeRawBufferPointer) throws(WireError) -> Message {
+    /// Decodes a frame's payload by its header, in the layout of protocol `version`. Only `.error`
+    /// may carry a non-OK status, and it must carry one.
+    public static func decode(header: FrameHeader, payload: UnsafeRawBufferPointer, version: UInt8 = 1) throws(WireError) -> Message {
         guard let type = header.messageType else { throw .unknownType(header.type) }
         if type == .error {
             guard let status = header.statusCode, status != .ok else {
                 throw .malformed(.error, "error frame with status byte \(header.status)")
             }
-            return .error(status, try ErrorReply.decode(payload: payload))
+            return .error(status, try ErrorReply.decode(payload: payload, version: version))
         }
         guard header.status == Status.ok.rawValue else { throw .unexpectedType(header.type) }
         switch type {
-        case .hello: return .hello(try Hello.decode(payload: payload))
-        case .predict: return .predict(try Predict.decode(payload: payload))
-        case .predictBatch: return .predictBatch(try PredictBatch.decode(payload: payload))
-        case .feedback: return .feedback(try Feedback.decode(payload: payload))
-        case .health: _ = try HealthRequest.decode(payload: payload); return .health
-        case .ready: _ = try ReadyRequest.decode(payload: payload); return .ready
-        case .info: _ = try InfoRequest.decode(payload: payload); return .info
-        case .metrics: _ = try MetricsRequest.decode(payload: payload); return .metrics
-        case .loadStandby: return .loadStandby(try LoadStandby.decode(payload: payload))
-        case .swap: return .swap(try SwapRequest.decode(payload: payload))
-        case .rollback: return .rollback(try RollbackRequest.decode(payload: payload))
-        case .helloReply: return .helloReply(try HelloReply.decode(payload: payload))
-        case .predictResult: return .predictResult(try PredictResult.decode(payload: payload))
-        case .predictBatchResult: return .predictBatchResult(try PredictBatchResult.decode(payload: payload))
-        case .feedbackAck: _ = try FeedbackAck.decode(payload: payload); return .feedbackAck
-        case .healthReply: return .healthReply(try HealthReply.decode(payload: payload))
-        case .readyReply: return .readyReply(try ReadyReply.decode(payload: payload))
-        case .infoReply: return .infoReply(try InfoReply.decode(payload: payload))
-        case .metricsReply: return .metricsReply(try MetricsReply.decode(payload: payload))
-        case .loadStandbyReply: return .loadStandbyReply(try LoadStandbyReply.decode(payload: payload))
-        case .swapReply: return .swapReply(try SwapReply.decode(payload: payload))
-        case .rollbackReply: return .rollbackReply(try RollbackReply.decode(payload: payload))
+        case .hello: return .hello(try Hello.decode(payload: payload, version: version))
+        case .predict: return .predict(try Predict.decode(payload: payload, version: version))
+        case .predictBatch: return .predictBatch(try PredictBatch.decode(payload: payload, version: version))
+        case .feedback: return .feedback(try Feedback.decode(payload: payload, version: version))
+        case .health: _ = try HealthRequest.decode(payload: payload, version: version); return .health
+        case .ready: _ = try ReadyRequest.decode(payload: payload, version: version); return .ready
+        case .info: _ = try InfoRequest.decode(payload: payload, version: version); return .info
+        case .metrics: _ = try MetricsRequest.decode(payload: payload, version: version); return .metrics
+        case .loadStandby: return .loadStandby(try LoadStandby.decode(payload: payload, version: version))
+        case .swap: return .swap(try SwapRequest.decode(payload: payload, version: version))
+        case .rollback: return .rollback(try RollbackRequest.decode(payload: payload, version: version))
+        case .helloReply: return .helloReply(try HelloReply.decode(payload: payload, version: version))
+        case .predictResult: return .predictResult(try PredictResult.decode(payload: payload, version: version))
+        case .predictBatchResult: return .predictBatchResult(try PredictBatchResult.decode(payload: payload, version: version))
+        case .feedbackAck: _ = try FeedbackAck.decode(payload: payload, version: version); return .feedbackAck
+        case .healthReply: return .healthReply(try HealthReply.decode(payload: payload, version: version))
+        case .readyReply: return .readyReply(try ReadyReply.decode(payload: payload, version: version))
+        case .infoReply: return .infoReply(try InfoReply.decode(payload: payload, version: version))
+        case .metricsReply: return .metricsReply(try MetricsReply.decode(payload: payload, version: version))
+        case .loadStandbyReply: return .loadStandbyReply(try LoadStandbyReply.decode(payload: payload, version: version))
+        case .swapReply: return .swapReply(try SwapReply.decode(payload: payload, version: version))
+        case .rollbackReply: return .rollbackReply(try RollbackReply.decode(payload: payload, version: version))
         case .error: fatalError("handled above")
         }
     }

@@ -29,6 +29,10 @@ public enum MessageType: UInt8, Sendable, CaseIterable {
 
     public var isRequest: Bool { rawValue < 0x80 }
 
+    /// The first protocol version that has this type. On a connection that agreed on an older
+    /// version it is answered as an unknown type (PROTOCOL.md §5).
+    public var minimumVersion: UInt8 { 1 }
+
     /// The response type for a request type; nil for responses.
     public var replyType: MessageType? {
         isRequest ? MessageType(rawValue: rawValue | 0x80) : nil

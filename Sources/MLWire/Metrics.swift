@@ -8,7 +8,7 @@ public struct BucketCount: Equatable, Sendable {
     }
 }
 
-/// Cumulative counters for one model version since the node started (PROTOCOL.md §7.13).
+/// Cumulative counters for one model version since the node started (PROTOCOL.md §11.8).
 /// Like Prometheus counters they only grow; a controller takes differences between polls.
 public struct VersionMetrics: Equatable, Sendable {
     public var version: String

@@ -1,4 +1,4 @@
-/// One row of float32 features (PROTOCOL.md §7.2): u32 feature_count, then the features.
+/// One row of float32 features (PROTOCOL.md §11.2): u32 feature_count, then the features.
 public struct Predict: WireMessage {
     public static let messageType = MessageType.predict
 
@@ -85,7 +85,7 @@ public struct PredictView {
     }
 }
 
-/// The answer to a Predict (PROTOCOL.md §7.3): the generation and version that computed it.
+/// The answer to a Predict (PROTOCOL.md §11.2): the generation and version that computed it.
 public struct PredictResult: WireMessage {
     public static let messageType = MessageType.predictResult
     public static let fixedSize = 16

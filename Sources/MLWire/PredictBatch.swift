@@ -1,4 +1,4 @@
-/// N rows of the same width in one frame (PROTOCOL.md §7.4): u32 rows, u32 feature_count, values.
+/// N rows of the same width in one frame (PROTOCOL.md §11.3): u32 rows, u32 feature_count, values.
 public struct PredictBatch: WireMessage {
     public static let messageType = MessageType.predictBatch
 
@@ -36,7 +36,7 @@ public struct PredictBatch: WireMessage {
     }
 }
 
-/// Scores and labels for every row of a batch, all computed by one version (PROTOCOL.md §7.5).
+/// Scores and labels for every row of a batch, all computed by one version (PROTOCOL.md §11.3).
 public struct PredictBatchResult: WireMessage {
     public static let messageType = MessageType.predictBatchResult
 

@@ -1,4 +1,4 @@
-/// Answer to Health: the process is up and its loops answer (PROTOCOL.md §7.7).
+/// Answer to Health: the process is up and its loops answer (PROTOCOL.md §11.5).
 public struct HealthReply: WireMessage {
     public static let messageType = MessageType.healthReply
 
@@ -25,7 +25,7 @@ public struct HealthReply: WireMessage {
     }
 }
 
-/// Answer to Ready: an active model is loaded and the node is not draining (PROTOCOL.md §7.8).
+/// Answer to Ready: an active model is loaded and the node is not draining (PROTOCOL.md §11.6).
 public struct ReadyReply: WireMessage {
     public static let messageType = MessageType.readyReply
 
@@ -50,27 +50,5 @@ public struct ReadyReply: WireMessage {
         ready = try r.readUInt8("ready") != 0
         try r.readReserved(3)
         reason = try r.readString("reason", limit: Limits.reason)
-    }
-}
-
-/// A failed request (PROTOCOL.md §7.14): the header's status says what kind, this says why.
-public struct ErrorReply: WireMessage {
-    public static let messageType = MessageType.error
-
-    public var message: String
-
-    public init(message: String) {
-        // Keep within the field limit whatever the caller built; cut on a character boundary.
-        var text = message
-        while text.utf8.count > Limits.message { text.removeLast() }
-        self.message = text
-    }
-
-    public var payloadSize: Int { ByteWriter.size(of: message) }
-
-    public func write(to w: inout ByteWriter) { w.write(string: message) }
-
-    public init(from r: inout ByteReader) throws(WireError) {
-        message = try r.readString("message", limit: Limits.message)
     }
 }

@@ -14,7 +14,7 @@ public enum ModelKind: UInt8, Sendable, CaseIterable {
     }
 }
 
-/// What one slot holds (PROTOCOL.md §7.9). An empty slot has `present == false` and zero fields.
+/// What one slot holds (PROTOCOL.md §11.7). An empty slot has `present == false` and zero fields.
 public struct SlotInfo: Equatable, Sendable {
     public var present: Bool
     public var modelName: String
@@ -70,7 +70,7 @@ public struct SlotInfo: Equatable, Sendable {
     }
 }
 
-/// Answer to Info: both slots and the generation (PROTOCOL.md §7.9).
+/// Answer to Info: both slots and the generation (PROTOCOL.md §11.7).
 public struct InfoReply: WireMessage {
     public static let messageType = MessageType.infoReply
 

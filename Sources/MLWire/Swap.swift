@@ -1,5 +1,5 @@
 /// Swap active and standby, fenced on the version the caller believes is active
-/// (PROTOCOL.md §7.11). Empty `expectedActive` means unfenced: allowed, not recommended.
+/// (PROTOCOL.md §11.10). Empty `expectedActive` means unfenced: allowed, not recommended.
 public struct SwapRequest: WireMessage {
     public static let messageType = MessageType.swap
 
@@ -17,7 +17,7 @@ public struct SwapRequest: WireMessage {
 }
 
 /// The runbook's rollback: the same flip as Swap, answered with the runbook's fields
-/// (PROTOCOL.md §7.12).
+/// (PROTOCOL.md §11.11).
 public struct RollbackRequest: WireMessage {
     public static let messageType = MessageType.rollback
 

@@ -37,6 +37,23 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The typed reason sent next to the status in v2 ERROR frames.
+    public var reason: Reason {
+        switch self {
+        case .badMagic: .badMagic
+        case .unsupportedFrameVersion: .badFrameVersion
+        case .frameTooLarge: .frameTooLarge
+        case .reservedBitsSet: .reservedBitsSet
+        case .unknownType: .unknownType
+        case .unexpectedType: .notARequest
+        case .malformed: .malformedPayload
+        case .nonFiniteFeature: .nonFiniteFeature
+        case .badShape: .badShape
+        case .badString: .badString
+        case .truncated: .truncatedFrame
+        }
+    }
+
     /// True when the header cannot be trusted, so the rest of the stream cannot be framed.
     public var closesConnection: Bool {
         switch self {

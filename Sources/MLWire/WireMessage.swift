@@ -1,4 +1,8 @@
-/// A message with a fixed type byte and a payload layout from PROTOCOL.md §7.
+/// A message with a fixed type byte and a payload layout from PROTOCOL.md §11.
+///
+/// Versioned layouts: a message whose layout grows in protocol v2 holds its v2 fields so that
+/// `payloadSize` and `write(to:)` know which layout they produce (an optional extension, nil =
+/// the v1 layout), and `init(from:)` reads them when `reader.version >= 2`.
 public protocol WireMessage: Equatable, Sendable {
     static var messageType: MessageType { get }
     /// Exact number of payload bytes `write(to:)` produces.
@@ -22,16 +26,18 @@ public enum Limits {
 }
 
 extension WireMessage {
-    public static func decode(payload: UnsafeRawBufferPointer) throws(WireError) -> Self {
-        var reader = ByteReader(payload, type: messageType)
+    /// Decodes a whole payload in the layout of protocol `version` (PROTOCOL.md §13: fields a
+    /// later version adds are appended, and read only on connections that agreed on it).
+    public static func decode(payload: UnsafeRawBufferPointer, version: UInt8 = 1) throws(WireError) -> Self {
+        var reader = ByteReader(payload, type: messageType, version: version)
         let message = try Self(from: &reader)
         try reader.finish()
         return message
     }
 
-    public static func decode(payload: [UInt8]) throws(WireError) -> Self {
+    public static func decode(payload: [UInt8], version: UInt8 = 1) throws(WireError) -> Self {
         let result = payload.withUnsafeBytes { raw in
-            Result { () throws(WireError) -> Self in try decode(payload: raw) }
+            Result { () throws(WireError) -> Self in try decode(payload: raw, version: version) }
         }
         return try result.get()
     }

@@ -1,3 +1,4 @@
+import MLTooling
 import Foundation
 import Glibc
 import MLClient

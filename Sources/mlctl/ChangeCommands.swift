@@ -1,3 +1,4 @@
+import MLCommandLine
 import Foundation
 import MLClient
 import MLControl

@@ -1,3 +1,5 @@
+import MLTooling
+import MLCommandLine
 import Foundation
 import MLClient
 import MLControl

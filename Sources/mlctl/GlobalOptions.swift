@@ -1,7 +1,7 @@
+import MLCommandLine
 import Foundation
 import MLClient
 import MLControl
-import MLServer
 
 /// The options every command takes: where the nodes are, the token, the database, the format.
 struct GlobalOptions {

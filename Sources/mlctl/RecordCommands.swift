@@ -1,3 +1,4 @@
+import MLCommandLine
 import MLClient
 import MLControl
 

@@ -1,6 +1,6 @@
+import MLCommandLine
 import Foundation
 import Glibc
-import MLClient
 import MLModel
 import MLServer
 import MLWire

@@ -91,10 +91,11 @@ final class FleetOperationsTests: XCTestCase {
 
     func testRefusedArtifactCarriesTheNodesMessage() throws {
         let report = fleet().deploy(artifact: "/nonexistent/model.mlart", nodes: [nodes[0].endpoint])
-        guard case .refused(_, let status, let reason) = report.nodes[0].error else {
+        guard case .refused(_, let status, let reason, let message) = report.nodes[0].error else {
             return XCTFail("\(report.lines)")
         }
-        XCTAssertEqual(status, "NOT_FOUND")
-        XCTAssertTrue(reason.contains("/nonexistent/model.mlart"), reason)
+        XCTAssertEqual(status, .notFound)
+        XCTAssertEqual(reason, .artifactNotFound)
+        XCTAssertTrue(message.contains("/nonexistent/model.mlart"), message)
     }
 }

@@ -81,14 +81,16 @@ final class AdminServerLimitsTests: AdminServerTestCase {
     }
 
     func testProbesAreAnsweredDuringASlowReload() throws {
-        backend.state.withLock { $0.reloadDelayMillis = 2000 }
+        // The reload blocks inside the backend until released: /health must be answered while
+        // it is still in progress (a liveness probe must never queue behind a deploy).
+        backend.state.withLock { $0.holdReloads = true }
         let reloading = try TestHTTPClient(port: port)
         let body = "{\"artifact\":\"v3.0\"}"
         reloading.send("POST /model/reload HTTP/1.1\r\nHost: t\r\n\(auth)Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
-        usleep(50_000)
-        let started = Date()
+        XCTAssertTrue(waitUntil { backend.state.withLock { $0.reloadInProgress } }, "the reload never started")
         XCTAssertEqual(try get("/health").status, 200)
-        XCTAssertLessThan(Date().timeIntervalSince(started), 1.5, "not queued behind the reload")
+        XCTAssertTrue(backend.state.withLock { $0.reloadInProgress }, "health was answered only after the reload")
+        backend.releaseReloads()
         XCTAssertEqual(reloading.readResponse()?.status, 200)
     }
 

@@ -14,7 +14,9 @@ final class FakeAdminBackend: AdminBackend {
         var generation: UInt64 = 7
         var ready = true
         var reason = ""
-        var reloadDelayMillis: UInt32 = 0
+        /// While true, a reload blocks (after setting `reloadInProgress`) until `releaseReloads()`.
+        var holdReloads = false
+        var reloadInProgress = false
         var rollbackCalls = 0
         var lastExpectedActive: String?
         var lastChecksum = Digest32.zero
@@ -23,6 +25,13 @@ final class FakeAdminBackend: AdminBackend {
     static let token = "s3cret-token"
     static let swapMicros: Int64 = 1_772_280_000_000_000  // 2026-02-28T12:00:00Z
     let state = Mutex(State())  // protected by its lock
+    private let reloadGate = DispatchSemaphore(value: 0)
+
+    /// Lets every held reload finish.
+    func releaseReloads() {
+        state.withLock { $0.holdReloads = false }
+        reloadGate.signal()
+    }
 
     func health() -> (serving: Bool, uptimeMillis: UInt64) { (true, 123_456) }
 
@@ -82,11 +91,13 @@ final class FakeAdminBackend: AdminBackend {
     }
 
     func reload(artifact: String, expectedChecksum: Digest32, expectedActive: String?) -> Result<SwapOutcome, AdminFailure> {
-        let delay = state.withLock { s in
+        let hold = state.withLock { s in
             s.lastChecksum = expectedChecksum
-            return s.reloadDelayMillis
+            s.reloadInProgress = true
+            return s.holdReloads
         }
-        if delay > 0 { usleep(delay * 1000) }
+        if hold { reloadGate.wait() }
+        defer { state.withLock { $0.reloadInProgress = false } }
         switch artifact {
         case "missing": return .failure(AdminFailure(.notFound, "no artifact at missing"))
         case "corrupt": return .failure(AdminFailure(.dataLoss, "checksum mismatch"))

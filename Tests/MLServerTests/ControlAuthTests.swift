@@ -46,12 +46,56 @@ final class ControlAuthTests: XCTestCase {
     func testUnsupportedProtocolVersionIsUnimplementedAndConnectionStays() throws {
         let client = try node.client(role: nil)
         do {
-            _ = try client.call(.hello(Hello(minVersion: 2, maxVersion: 3, role: .data)))
-            XCTFail("accepted protocol 2...3")
+            _ = try client.call(.hello(Hello(minVersion: 3, maxVersion: 4, role: .data)))
+            XCTFail("accepted protocol 3...4")
         } catch {
             XCTAssertEqual(error.status, .unimplemented)
+            // Before HELLO is accepted no version is agreed: the v1 layout, so no reason.
+            XCTAssertEqual(error.reason, .unspecified)
         }
-        XCTAssertEqual(try client.hello().version, 1)
+        XCTAssertEqual(try client.hello().version, 2)
+    }
+
+    func testNodeAgreesOnTheHighestCommonVersion() throws {
+        XCTAssertEqual(try node.client(role: nil).hello(maxVersion: 1).version, 1)
+        XCTAssertEqual(try node.client(role: nil).hello(maxVersion: 2).version, 2)
+        let wide = try node.client(role: nil)
+        guard case .helloReply(let reply) = try wide.call(.hello(Hello(minVersion: 1, maxVersion: 9, role: .data))) else {
+            return XCTFail("HELLO 1...9 not answered with HELLO_REPLY")
+        }
+        XCTAssertEqual(reply.version, 2)
+    }
+
+    func testV2RefusalsCarryTypedReasonsAndV1RefusalsDoNot() throws {
+        let v2 = try node.client(role: nil)
+        try v2.hello(maxVersion: 2)
+        do {
+            _ = try v2.swap(expectedActive: "v2.0")
+            XCTFail("a data connection swapped")
+        } catch {
+            XCTAssertEqual(error.status, .permissionDenied)
+            XCTAssertEqual(error.reason, .roleNotAllowed)
+        }
+        let v1 = try node.client(role: nil)
+        try v1.hello(maxVersion: 1)
+        do {
+            _ = try v1.swap(expectedActive: "v2.0")
+            XCTFail("a data connection swapped")
+        } catch {
+            XCTAssertEqual(error.status, .permissionDenied)
+            XCTAssertEqual(error.reason, .unspecified, "a v1 ERROR has no reason on the wire")
+        }
+    }
+
+    func testFenceMismatchIsTypedForTheController() throws {
+        let controller = try node.controller()
+        do {
+            _ = try controller.rollback(expectedActive: "v9.9")
+            XCTFail("a wrong fence swapped")
+        } catch {
+            XCTAssertEqual(error.status, .failedPrecondition)
+            XCTAssertEqual(error.reason, .fenceActiveMismatch)
+        }
     }
 
     func testSecondHelloIsRefused() throws {

@@ -1,3 +1,4 @@
+import MLTooling
 import Dispatch
 import Foundation
 import Glibc

@@ -39,8 +39,13 @@ final class NodeAdminTests: XCTestCase {
         XCTAssertNotNil((json["timestamp"] as? String)?.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"#, options: .regularExpression))
         XCTAssertEqual(try node.client().info().active.version, "v2.0")
 
-        // The retried rollback is fenced and refused.
-        XCTAssertEqual(try request("POST", "/model/rollback", body: #"{"expected_active":"v2.1"}"#).status, 409)
+        // The retried rollback is fenced and refused, with the same typed reason the binary
+        // protocol sends, so a script decides on it and not on the message.
+        let retried = try request("POST", "/model/rollback", body: #"{"expected_active":"v2.1"}"#)
+        XCTAssertEqual(retried.status, 409)
+        let refusal = try XCTUnwrap(jsonObject(retried.body))
+        XCTAssertEqual(refusal["code"] as? String, "FAILED_PRECONDITION")
+        XCTAssertEqual(refusal["reason"] as? String, "FENCE_ACTIVE_MISMATCH")
         XCTAssertEqual(try node.client().info().active.version, "v2.0")
 
         XCTAssertEqual(try request("GET", "/health", token: nil).status, 200)

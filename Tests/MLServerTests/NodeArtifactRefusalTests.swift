@@ -60,7 +60,7 @@ final class NodeArtifactRefusalTests: XCTestCase {
                 XCTFail("\(name) was accepted")
             } catch {
                 XCTAssertEqual(error.status, status, "\(name): \(error)")
-                if case .remote(_, let message) = error { XCTAssertTrue(message.contains(name), "message names the file: \(message)") }
+                if case .remote(_, _, let message) = error { XCTAssertTrue(message.contains(name), "message names the file: \(message)") }
             }
             XCTAssertEqual(try controller.info(), before, "\(name) changed the slots")
         }

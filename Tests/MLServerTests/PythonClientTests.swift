@@ -120,7 +120,7 @@ final class PythonClientTests: XCTestCase {
         }
 
         let hello = try object("hello")
-        XCTAssertEqual(hello["version"] as? Int, 1)
+        XCTAssertEqual(hello["version"] as? Int, 2)
         XCTAssertEqual(hello["role"] as? String, "controller")
         XCTAssertEqual(hello["max_payload"] as? Int, FrameParser.defaultMaxPayload)
 

@@ -7,7 +7,7 @@ import XCTest
 final class VectorTests: XCTestCase {
     private func manifestEntries() throws -> [JSON] {
         let manifest = try JSON.parse(Repo.text(Repo.vectors.appendingPathComponent("manifest.json")))
-        XCTAssertEqual(manifest["protocol_version"], .int(1))
+        XCTAssertEqual(manifest["protocol_versions"], .array([.int(1), .int(2)]))
         return try XCTUnwrap(manifest["vectors"]?.arrayValue)
     }
 
@@ -43,7 +43,8 @@ final class VectorTests: XCTestCase {
             XCTAssertNil(try decoder.next(), "\(file): one frame per file")
             XCTAssertNil(decoder.finish(), file)
 
-            let message = try frame.message()
+            let version = UInt8(try XCTUnwrap(entry["version"]?.numberValue, "\(file): no protocol version"))
+            let message = try frame.message(version: version)
             XCTAssertEqual(.string(specName(message.type)), expect["type"], file)
             XCTAssertEqual(.int(frame.header.type), expect["type_code"], file)
             XCTAssertEqual(.string(message.status.name), expect["status"], file)

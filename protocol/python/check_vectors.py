@@ -122,7 +122,7 @@ class SimulatedServer:
         if name == "HELLO":
             if self.hello_accepted:
                 raise ml.WireError("state", "second HELLO", "FAILED_PRECONDITION", rid)
-            if not fields["min_version"] <= ml.PROTOCOL_VERSION <= fields["max_version"]:
+            if fields["max_version"] < min(ml.SUPPORTED_VERSIONS) or fields["min_version"] > ml.PROTOCOL_VERSION:
                 raise ml.WireError("state", "no common protocol version", "UNIMPLEMENTED", rid)
             if fields["role"] == "controller" and fields["token"] != NODE_TOKEN:
                 raise ml.WireError("state", "bad token", "UNAUTHENTICATED", rid, closes=True)
@@ -201,7 +201,7 @@ HEALTH_PROBE_ID = 0xABCD
 def check_message(vector: Dict[str, Any], data: bytes, problems: List[str]) -> None:
     expect = vector["expect"]
     try:
-        frame = ml.decode_frame(data)
+        frame = ml.decode_frame(data, version=vector["version"])
     except (ml.WireError, ValueError) as error:
         problems.append(f"does not decode: {error}")
         return
@@ -214,7 +214,8 @@ def check_message(vector: Dict[str, Any], data: bytes, problems: List[str]) -> N
     # Re-encode: the manifest's fields, and what we decoded.
     for label, fields in (("manifest fields", expect["fields"]), ("decoded fields", frame.fields)):
         try:
-            again = ml.encode_frame(expect["type"], expect["request_id"], fields, expect["status"])
+            again = ml.encode_frame(expect["type"], expect["request_id"], fields, expect["status"],
+                                    version=vector["version"])
         except (ValueError, KeyError, ml.WireError) as error:
             problems.append(f"re-encoding the {label} failed: {error!r}")
             continue

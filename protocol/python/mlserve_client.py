@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An independent Python client for the MLServe wire protocol, version 1.
+"""An independent Python client for the MLServe wire protocol, versions 1 and 2.
 
 Written from ``protocol/PROTOCOL.md`` alone (standard library only). It has three layers:
 
@@ -52,7 +52,26 @@ __all__ = [
 
 MAGIC = b"ML"
 FRAME_VERSION = 1
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2          # the highest version this client speaks (§1)
+SUPPORTED_VERSIONS = (1, 2)
+
+# §6.1 reasons (v2 ERROR frames): number -> name. Unknown numbers read as UNSPECIFIED.
+REASON_NAMES = {
+    0: "UNSPECIFIED", 1: "BAD_MAGIC", 2: "BAD_FRAME_VERSION", 3: "FRAME_TOO_LARGE", 4: "TRUNCATED_FRAME",
+    5: "RESERVED_BITS_SET", 6: "UNKNOWN_TYPE", 7: "NOT_A_REQUEST", 8: "MALFORMED_PAYLOAD", 9: "BAD_STRING",
+    10: "IDLE_TIMEOUT",
+    100: "HELLO_REQUIRED", 101: "SECOND_HELLO", 102: "VERSION_UNSUPPORTED", 103: "TOKEN_REJECTED",
+    104: "ROLE_NOT_ALLOWED", 105: "CONNECTION_LIMIT",
+    200: "BAD_SHAPE", 201: "FEATURE_COUNT_MISMATCH", 202: "NON_FINITE_FEATURE", 203: "NO_ACTIVE_MODEL",
+    204: "DRAINING", 205: "MODEL_FAILED", 206: "UNKNOWN_VERSION",
+    300: "FENCE_ACTIVE_MISMATCH", 301: "STANDBY_EMPTY", 302: "FENCE_STANDBY_MISMATCH", 303: "STANDBY_NOT_WARM",
+    304: "SAME_VERSION", 305: "ALREADY_ACTIVE", 306: "VERSION_CHECKSUM_CONFLICT", 307: "DEADLINE_PASSED",
+    308: "STATE_WRITE_FAILED", 309: "SHADOW_RATE_OUT_OF_RANGE",
+    400: "ARTIFACT_NOT_FOUND", 401: "ARTIFACT_INVALID", 402: "CHECKSUM_MISMATCH", 403: "SHAPE_MISMATCH",
+    404: "GOLDEN_ROW_MISMATCH", 405: "PATH_REFUSED", 406: "PATH_OUTSIDE_MODEL_DIR", 407: "ARTIFACT_UNREADABLE",
+    500: "INTERNAL_BUG",
+}
+REASONS = {name: code for code, name in REASON_NAMES.items()}
 HEADER = struct.Struct("<2sBBBBHII")
 HEADER_SIZE = HEADER.size  # 16
 
@@ -139,9 +158,13 @@ class RemoteError(Exception):
     the server closed the connection after it (§10).
     """
 
-    def __init__(self, status_code: int, message: str, request_id: int, closes: bool = False):
+    def __init__(self, status_code: int, message: str, request_id: int, closes: bool = False,
+                 reason_code: int = 0):
         self.status_code = status_code
         self.status = STATUS_NAMES.get(status_code, f"STATUS_{status_code}")
+        # §6.1: decide on (status, reason); a v1 node sends no reason (UNSPECIFIED).
+        self.reason_code = reason_code
+        self.reason = REASON_NAMES.get(reason_code, "UNSPECIFIED")
         self.message = message
         self.request_id = request_id
         self.closes = closes
@@ -160,10 +183,11 @@ def _malformed(message_name: str, reason: str) -> WireError:
 class _Reader:
     """Reads little-endian fields from one payload; every failure is INVALID_ARGUMENT."""
 
-    def __init__(self, data: bytes, message_name: str):
+    def __init__(self, data: bytes, message_name: str, version: int = 1):
         self.data = memoryview(data)
         self.pos = 0
         self.name = message_name
+        self.version = version  # the agreed protocol version: v2 fields are read only from 2
 
     def _take(self, n: int) -> memoryview:
         if n > len(self.data) - self.pos:
@@ -230,8 +254,9 @@ class _Reader:
 class _Writer:
     """Builds one payload; refuses values the receiver would refuse (ValueError)."""
 
-    def __init__(self) -> None:
+    def __init__(self, version: int = 1) -> None:
         self.parts: List[bytes] = []
+        self.version = version
 
     def bytes(self) -> bytes:
         return b"".join(self.parts)
@@ -655,11 +680,20 @@ def _dec_swap_outcome(r: _Reader) -> Dict[str, Any]:
 
 # 11.12 ERROR
 def _enc_error(w: _Writer, f: Dict[str, Any]) -> None:
+    if w.version >= 2:
+        w.u16(f["reason_code"] if "reason_code" in f else REASONS[f.get("reason", "UNSPECIFIED")])
+        w.reserved(2)
     w.string("message", f.get("message", ""), LIMIT_MESSAGE)
 
 
 def _dec_error(r: _Reader) -> Dict[str, Any]:
-    return {"message": r.string("message", LIMIT_MESSAGE)}
+    if r.version < 2:
+        return {"message": r.string("message", LIMIT_MESSAGE)}
+    code = r.u16()
+    r.reserved(2)
+    if code not in REASON_NAMES:
+        code = 0  # §6.1: unknown reasons read as UNSPECIFIED
+    return {"reason": REASON_NAMES[code], "reason_code": code, "message": r.string("message", LIMIT_MESSAGE)}
 
 
 _CODECS = {
@@ -694,23 +728,23 @@ _REASON_NAMES = {name: "".join(p.capitalize() if i else p.lower() for i, p in en
                  for name in TYPES}
 
 
-def encode_payload(type_name: str, fields: Optional[Dict[str, Any]] = None) -> bytes:
+def encode_payload(type_name: str, fields: Optional[Dict[str, Any]] = None, version: int = 1) -> bytes:
     """The payload bytes of message ``type_name`` (e.g. ``"PREDICT"``) holding ``fields``.
 
     Raises ``ValueError`` (or :class:`WireError` for shape/finiteness) for values a receiver
     would refuse, so this client never sends a frame the spec calls invalid.
     """
-    w = _Writer()
+    w = _Writer(version)
     _CODECS[type_name][0](w, fields or {})
     return w.bytes()
 
 
-def decode_payload(type_name: str, payload: bytes) -> Dict[str, Any]:
+def decode_payload(type_name: str, payload: bytes, version: int = 1) -> Dict[str, Any]:
     """The ``fields`` of message ``type_name`` from its payload (exact length: no trailing bytes).
 
     Raises :class:`WireError` (INVALID_ARGUMENT) on any layout or rule violation of §3/§11.
     """
-    r = _Reader(payload, _REASON_NAMES[type_name])
+    r = _Reader(payload, _REASON_NAMES[type_name], version)
     fields = _CODECS[type_name][1](r)
     r.end()
     return fields
@@ -747,14 +781,14 @@ class Frame:
 
 
 def encode_frame(type_name: str, request_id: int, fields: Optional[Dict[str, Any]] = None,
-                 status: str = "OK") -> bytes:
+                 status: str = "OK", version: int = 1) -> bytes:
     """A whole frame: 16-byte header (§4.1) plus the payload of ``fields``.
 
     ``status`` must be OK except for ERROR, which must carry a non-OK status from §6.
     """
     if (type_name == "ERROR") == (status == "OK"):
         raise ValueError("only ERROR frames carry a non-OK status, and they must")
-    payload = encode_payload(type_name, fields)
+    payload = encode_payload(type_name, fields, version)
     return HEADER.pack(MAGIC, FRAME_VERSION, TYPES[type_name], STATUSES[status], 0, 0,
                        request_id & 0xFFFFFFFF, len(payload)) + payload
 
@@ -897,7 +931,7 @@ def check_response_header(frame: Frame) -> str:
     return name
 
 
-def decode_frame(data: bytes, max_payload: int = CONFIGURABLE_MAX_PAYLOAD) -> Frame:
+def decode_frame(data: bytes, max_payload: int = CONFIGURABLE_MAX_PAYLOAD, version: int = 1) -> Frame:
     """Decodes ``data``, which must be exactly one frame, with its fields.
 
     Requests are checked with :func:`check_request_header`, responses with
@@ -916,7 +950,7 @@ def decode_frame(data: bytes, max_payload: int = CONFIGURABLE_MAX_PAYLOAD) -> Fr
     else:
         name = check_request_header(frame)
     try:
-        frame.fields = decode_payload(name, frame.payload)
+        frame.fields = decode_payload(name, frame.payload, version)
     except WireError as error:
         error.request_id = frame.request_id
         raise
@@ -948,6 +982,7 @@ class Client:
         self.decoder = FrameDecoder(DEFAULT_MAX_PAYLOAD)
         self._next_id = 1
         self.greeting: Optional[Dict[str, Any]] = None
+        self.version = 1  # until HELLO agrees on one (§8)
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -990,11 +1025,11 @@ class Client:
         if self.sock is None:
             raise ConnectionError("connection closed")
         rid = self._allocate_id()
-        self.sock.sendall(encode_frame(type_name, rid, fields))
+        self.sock.sendall(encode_frame(type_name, rid, fields, version=self.version))
         try:
             frame = self._read_frame()
             name = check_response_header(frame)
-            frame.fields = decode_payload(name, frame.payload)
+            frame.fields = decode_payload(name, frame.payload, self.version)
         except WireError:
             self.close()  # a client that cannot frame the server's bytes MUST close (§10)
             raise
@@ -1005,7 +1040,8 @@ class Client:
             if frame.request_id not in (rid, 0):
                 raise WireError("unexpectedType", f"ERROR for request {frame.request_id}, expected {rid}",
                                 closes=True)
-            raise RemoteError(frame.status_code, frame.fields["message"], frame.request_id, closes)
+            raise RemoteError(frame.status_code, frame.fields["message"], frame.request_id, closes,
+                              frame.fields.get("reason_code", 0))
         if frame.request_id != rid or frame.type_code != TYPES[type_name] | 0x80:
             self.close()
             raise WireError("unexpectedType", f"{name} for request {frame.request_id} answered {type_name} {rid}",
@@ -1014,12 +1050,14 @@ class Client:
 
     # -- typed calls ----------------------------------------------------------------------------
 
-    def hello(self, role: str = "data", token: str = "", min_version: int = 1, max_version: int = 1) -> Dict[str, Any]:
+    def hello(self, role: str = "data", token: str = "", min_version: int = 1,
+              max_version: int = PROTOCOL_VERSION) -> Dict[str, Any]:
         """HELLO (§8): returns the HELLO_REPLY fields (``version``, ``role``, ``max_payload``,
         ``server_name``) and applies ``max_payload`` to responses from now on."""
         reply = self.call("HELLO", {"min_version": min_version, "max_version": max_version, "role": role,
                                     "token": token, "client_name": self.client_name})
         self.greeting = reply
+        self.version = reply["version"]
         self.decoder.max_payload = max(reply["max_payload"], DEFAULT_MAX_PAYLOAD)
         return reply
 

@@ -1,6 +1,6 @@
 import MLWire
 
-/// A refused admin operation: the wire `Status` the node would have answered with, and a message
+/// A refused admin operation: the wire `Status` and `Reason` the node would have answered with, and a message
 /// for the operator. The HTTP code is derived, so the binary protocol and HTTP always agree.
 ///
 /// | Status              | HTTP | why this code                                           |
@@ -15,11 +15,19 @@ import MLWire
 /// | anything else       | 500  | a node bug or a status HTTP has no better word for       |
 public struct AdminFailure: Error, Equatable, Sendable {
     public var status: Status
+    /// The same typed reason the binary protocol sends, so scripts decide on `reason`, not text.
+    public var reason: Reason
     public var message: String
 
-    public init(_ status: Status, _ message: String) {
+    public init(_ status: Status, _ reason: Reason, _ message: String) {
         self.status = status
+        self.reason = reason
         self.message = message
+    }
+
+    /// A refusal of the HTTP request itself (bad body), which has no slot-level reason.
+    public init(_ status: Status, _ message: String) {
+        self.init(status, status == .invalidArgument ? .malformedPayload : .unspecified, message)
     }
 
     public var httpStatusCode: Int { AdminFailure.httpStatusCode(for: status) }

@@ -88,19 +88,19 @@ public enum AdminRouter {
     private static func authenticate(_ request: HTTPRequest, _ backend: some AdminBackend) -> HTTPResponse? {
         let challenge = [("WWW-Authenticate", realm)]
         guard let credentials = request.header("authorization") else {
-            return errorResponse(401, "missing Authorization: Bearer <token>", status: .unauthenticated, headers: challenge)
+            return errorResponse(401, "missing Authorization: Bearer <token>", status: .unauthenticated, reason: .tokenRejected, headers: challenge)
         }
         let parts = credentials.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            return errorResponse(401, "Authorization must use the Bearer scheme", status: .unauthenticated, headers: challenge)
+            return errorResponse(401, "Authorization must use the Bearer scheme", status: .unauthenticated, reason: .tokenRejected, headers: challenge)
         }
         let token = String(parts[1]).trimmingCharactersOWS()
         guard !token.isEmpty else {
-            return errorResponse(401, "empty bearer token", status: .unauthenticated, headers: challenge)
+            return errorResponse(401, "empty bearer token", status: .unauthenticated, reason: .tokenRejected, headers: challenge)
         }
         switch backend.checkToken(token) {
         case .ok: return nil
-        case .wrong: return errorResponse(403, "wrong controller token", status: .permissionDenied)
+        case .wrong: return errorResponse(403, "wrong controller token", status: .permissionDenied, reason: .tokenRejected)
         }
     }
 
@@ -209,16 +209,18 @@ public enum AdminRouter {
     // MARK: - Errors
 
     private static func failureResponse(_ failure: AdminFailure) -> HTTPResponse {
-        errorResponse(failure.httpStatusCode, failure.message, status: failure.status)
+        errorResponse(failure.httpStatusCode, failure.message, status: failure.status, reason: failure.reason)
     }
 
-    /// `{"status":"error","code":…,"message":…}`. `code` is always a wire Status name, so scripts
-    /// handle HTTP and binary-protocol failures alike.
+    /// `{"status":"error","code":…,"reason":…,"message":…}`. `code` is always a wire Status name
+    /// and `reason` a wire Reason name (PROTOCOL.md §6.1), so scripts handle HTTP and
+    /// binary-protocol failures alike and never need to read `message`.
     private static func errorResponse(_ httpCode: Int, _ message: String, status: Status? = nil,
-                                      headers: [(String, String)] = []) -> HTTPResponse {
+                                      reason: Reason = .unspecified, headers: [(String, String)] = []) -> HTTPResponse {
         let code = status ?? statusForHTTP(httpCode)
         return HTTPResponse(statusCode: httpCode, headers: headers.map { (name: $0.0, value: $0.1) }, json: AdminJSON.object([
-            ("status", .string("error")), ("code", .string(code.name)), ("message", .string(message)),
+            ("status", .string("error")), ("code", .string(code.name)), ("reason", .string(reason.name)),
+            ("message", .string(message)),
         ]))
     }
 

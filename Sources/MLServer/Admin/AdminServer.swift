@@ -1,5 +1,5 @@
 import Glibc
-import Synchronization
+import MLModel
 
 /// The node's admin HTTP server: its own listener and one `poll()` thread, independent of the
 /// serving event loops, so a stuck operator connection can never delay a prediction and a busy
@@ -44,7 +44,7 @@ public final class AdminServer: Sendable {
     public let port: UInt16
     public let configuration: Configuration
     private let backend: any AdminBackend & Sendable
-    private let running = Mutex<Running?>(nil)  // protected by its lock; start/stop only
+    private let running = Locked<Running?>(nil)  // protected by its lock; start/stop only
 
     public init(host: String = "127.0.0.1", port: UInt16, backend: any AdminBackend & Sendable,
                 configuration: Configuration = Configuration()) {

@@ -1,5 +1,5 @@
 import Glibc
-import Synchronization
+import MLModel
 
 /// The hand-off from other threads to the admin poll thread: finished backend calls and the stop
 /// request, plus the self-pipe that wakes `poll()` for them. The only admin state shared between
@@ -22,7 +22,7 @@ final class AdminWake: Sendable {
 
     /// Read end, polled and drained by the poll thread only.
     let readFD: Int32
-    private let state: Mutex<State>  // protected by its own lock
+    private let state: Locked<State>  // protected by its own lock
 
     init() throws(SocketError) {
         var ends: [Int32] = [-1, -1]
@@ -32,7 +32,7 @@ final class AdminWake: Sendable {
             _ = AdminSocket.setNonBlocking(fd)
         }
         readFD = ends[0]
-        state = Mutex(State(writeFD: ends[1]))
+        state = Locked(State(writeFD: ends[1]))
     }
 
     func post(_ completion: Completion) {

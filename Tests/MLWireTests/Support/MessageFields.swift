@@ -143,6 +143,7 @@ func fields(of message: Message) -> JSON {
     case .rollbackReply(let m):
         return outcome(m.outcome)
     case .error(_, let m):
-        return .object([("message", .string(m.message))])
+        guard let reason = m.reason else { return .object([("message", .string(m.message))]) }
+        return .object([("reason", .string(reason.name)), ("reason_code", .int(reason.rawValue)), ("message", .string(m.message))])
     }
 }

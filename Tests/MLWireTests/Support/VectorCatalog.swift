@@ -22,6 +22,8 @@ enum VectorCatalog {
         var description: String
         var bytes: [UInt8]
         var expect: Expectation
+        /// The protocol version whose layouts the bytes follow (what HELLO agreed on).
+        var version: UInt8 = 1
     }
 
     // MARK: building blocks
@@ -64,9 +66,10 @@ enum VectorCatalog {
                             activeVersion: "v2.1", versions: [v21])
     }()
 
-    static func valid(_ file: String, _ direction: String, _ description: String, id: UInt32, _ message: Message) -> Vector {
+    static func valid(_ file: String, _ direction: String, _ description: String, id: UInt32, _ message: Message,
+                      version: UInt8 = 1) -> Vector {
         Vector(file: file, direction: direction, description: description, bytes: message.frameBytes(requestID: id),
-               expect: .message(requestID: id, message))
+               expect: .message(requestID: id, message), version: version)
     }
 
     static func invalid(_ file: String, _ description: String, _ bytes: [UInt8], _ error: WireError, id: UInt32,
@@ -77,16 +80,32 @@ enum VectorCatalog {
 
     // MARK: the catalog
 
-    static var all: [Vector] { validVectors + invalidVectors }
+    static var all: [Vector] { validVectors + invalidVectors + v2Vectors }
+
+    /// Protocol v2 (PROTOCOL.md §1): the negotiation and the typed ERROR layout. Later v2
+    /// messages add theirs here.
+    static var v2Vectors: [Vector] {
+        [
+            valid("hello_v2.request.bin", "request", "HELLO from a client that speaks versions 1 to 2", id: 1,
+                  .hello(Hello(minVersion: 1, maxVersion: 2, role: .data, clientName: "py-client/2.0"))),
+            valid("hello_v2.response.bin", "response", "HELLO_REPLY: version 2 agreed", id: 1,
+                  .helloReply(HelloReply(version: 2, role: .data, maxPayload: 1 << 20, serverName: "mlserve/0.2"))),
+            valid("error_v2.response.bin", "response",
+                  "v2 ERROR FAILED_PRECONDITION with reason FENCE_ACTIVE_MISMATCH (300): a retried ROLLBACK whose fence no longer holds", id: 11,
+                  .error(.failedPrecondition, ErrorReply(reason: .fenceActiveMismatch,
+                                                         message: "expected active v2.2, but the active version is v2.1")),
+                  version: 2),
+        ]
+    }
 
     static var validVectors: [Vector] {
         let predict = Predict(features: [0.5, -1.25, 3.0, 0.0])
         let batch = PredictBatch(featureCount: 3, values: [0.5, 1.0, -1.5, 2.0, 0.25, -0.75])
         return [
             valid("hello.request.bin", "request", "HELLO from a data (prediction) client, no token", id: 1,
-                  .hello(Hello(role: .data, clientName: "py-client/1.0"))),
+                  .hello(Hello(maxVersion: 1, role: .data, clientName: "py-client/1.0"))),
             valid("hello_controller.request.bin", "request", "HELLO from a controller with its pre-shared token", id: 1,
-                  .hello(Hello(role: .controller, token: "s3cr3t-controller-token", clientName: "mlctl"))),
+                  .hello(Hello(maxVersion: 1, role: .controller, token: "s3cr3t-controller-token", clientName: "mlctl"))),
             valid("hello.response.bin", "response", "HELLO_REPLY: version 1 agreed, data role, 1 MiB max payload", id: 1,
                   .helloReply(HelloReply(version: 1, role: .data, maxPayload: 1 << 20, serverName: "mlserve/0.1"))),
             valid("predict.request.bin", "request", "PREDICT one row of 4 float32 features", id: 2, .predict(predict)),
@@ -217,8 +236,9 @@ enum VectorCatalog {
 
     static func manifest() -> JSON {
         .object([
-            ("protocol_version", .int(1)),
-            ("about", .string("MLServe wire protocol v1 test vectors; see protocol/PROTOCOL.md. Each file is one byte stream as sent in `direction`. "
+            ("protocol_versions", .array([.int(1), .int(2)])),
+            ("about", .string("MLServe wire protocol test vectors; see protocol/PROTOCOL.md. Each file is one byte stream as sent in `direction`, "
+                + "in the layouts of protocol `version` (what HELLO agreed on; 1 for streams before HELLO). "
                 + "outcome \"message\": the stream is exactly one frame that decodes to `fields` and re-encodes to the same bytes. "
                 + "outcome \"error\": a server reading the stream with `max_payload` answers with an ERROR frame of `status` and `error_request_id`, "
                 + "then closes the connection if `closes_connection` (otherwise it goes on reading the next frame). "
@@ -230,7 +250,8 @@ enum VectorCatalog {
 
     static func entry(_ v: Vector) -> JSON {
         var pairs: [(String, JSON)] = [("file", .string(v.file)), ("direction", .string(v.direction)),
-                                       ("description", .string(v.description)), ("size", .int(v.bytes.count))]
+                                       ("description", .string(v.description)), ("version", .int(v.version)),
+                                       ("size", .int(v.bytes.count))]
         switch v.expect {
         case .message(let id, let message):
             pairs.append(("expect", .object([

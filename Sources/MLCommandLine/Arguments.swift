@@ -1,4 +1,5 @@
-/// A small command-line scanner shared by mlserve, mlctl and mlbench (each links MLClient).
+/// A small command-line scanner shared by mlserve, mlctl and mlbench (its own module, so the
+/// node does not link the client library for it).
 /// Accepts `--name value` and `--name=value`; whatever is left after the known options is an
 /// error, so a typo never silently falls back to a default.
 public struct Arguments {

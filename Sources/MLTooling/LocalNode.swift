@@ -1,3 +1,4 @@
+import MLClient
 import Foundation
 import Glibc
 
