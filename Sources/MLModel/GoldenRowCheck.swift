@@ -17,6 +17,6 @@ extension Model {
 
 extension ArtifactError {
     static func goldenRowMismatch(_ source: String, _ problem: String) -> ArtifactError {
-        ArtifactError(.failedPrecondition, "artifact \(source): \(problem)")
+        ArtifactError(.failedPrecondition, .goldenRowMismatch, "artifact \(source): \(problem)")
     }
 }
