@@ -61,11 +61,18 @@ def synthetic(rows: int) -> Dataset:
     return Dataset(f"make_classification-{rows // 1000}k", x, y, [0, 1, 2])
 
 
-def write_reference_csv(path: pathlib.Path, x: Any) -> None:
-    """The rows as a CSV for `mlctl artifact import --reference-data` (empty cell = missing)."""
+def threads(data: Dataset) -> int:
+    """Training threads: on a small set, a second thread only spins (badly, on shared cores)."""
+    return 2 if len(data.x) > 10_000 else 1
+
+
+def write_reference_csv(path: pathlib.Path, x: Any, scores: Any) -> None:
+    """The rows and the library's own score for each, as a CSV for `mlctl artifact import
+    --reference-data` (empty cell = missing; the last column is the golden rows' expected score)."""
     with open(path, "w") as out:
-        for row in x:
-            out.write(",".join("" if np.isnan(v) else repr(float(v)) for v in row) + "\n")
+        for row, score in zip(x, scores):
+            cells = ["" if np.isnan(v) else repr(float(v)) for v in row] + [repr(float(np.float32(score)))]
+            out.write(",".join(cells) + "\n")
 
 
 def run(command: List[str]) -> None:
@@ -77,11 +84,9 @@ def run(command: List[str]) -> None:
 def xgboost_cases(data: Dataset, work: pathlib.Path, mlctl: pathlib.Path, trees: int) -> List[Case]:
     import xgboost as xgb
 
-    reference = work / f"{data.name}-reference.csv"
-    write_reference_csv(reference, data.x[:REFERENCE_ROWS])
     cases = []
-    model = xgb.XGBClassifier(n_estimators=trees, max_depth=6, learning_rate=0.1, tree_method="hist", n_jobs=2,
-                              random_state=1)
+    model = xgb.XGBClassifier(n_estimators=trees, max_depth=6, learning_rate=0.1, tree_method="hist",
+                              n_jobs=threads(data), random_state=1)
     model.fit(data.x, data.y)
     booster = model.get_booster()
     scores = booster.inplace_predict(data.x)
@@ -89,45 +94,44 @@ def xgboost_cases(data: Dataset, work: pathlib.Path, mlctl: pathlib.Path, trees:
     for suffix in ("json", "ubj"):
         source = work / f"{data.name}-xgb.{suffix}"
         booster.save_model(str(source))
-        cases.append(_imported(data, f"xgb-{suffix}", "xgboost " + xgb.__version__, source, reference, mlctl, work,
+        cases.append(_imported(data, f"xgb-{suffix}", "xgboost " + xgb.__version__, source, mlctl, work,
                                scores, labels))
     split = int(len(data.x) * 0.8)
-    early = xgb.XGBClassifier(n_estimators=trees, max_depth=6, learning_rate=0.3, tree_method="hist", n_jobs=2,
-                              early_stopping_rounds=10, eval_metric="logloss", random_state=2)
+    early = xgb.XGBClassifier(n_estimators=trees, max_depth=6, learning_rate=0.3, tree_method="hist",
+                              n_jobs=threads(data), early_stopping_rounds=10, eval_metric="logloss", random_state=2)
     early.fit(data.x[:split], data.y[:split], eval_set=[(data.x[split:], data.y[split:])], verbose=False)
     source = work / f"{data.name}-xgb-early.json"
     early.get_booster().save_model(str(source))
     scores = early.get_booster().inplace_predict(data.x, iteration_range=(0, early.best_iteration + 1))
     cases.append(_imported(data, f"xgb-early-stop@{early.best_iteration}", f"xgboost {xgb.__version__}", source,
-                           reference, mlctl, work, scores, early.predict(data.x)))
+                           mlctl, work, scores, early.predict(data.x)))
     return cases
 
 
 def lightgbm_cases(data: Dataset, work: pathlib.Path, mlctl: pathlib.Path, trees: int) -> List[Case]:
     import lightgbm as lgb
 
-    reference = work / f"{data.name}-reference.csv"
-    if not reference.exists():
-        write_reference_csv(reference, data.x[:REFERENCE_ROWS])
     variants = {"lgbm-nan": {}, "lgbm-zero": {"zero_as_missing": True}, "lgbm-none": {"use_missing": False}}
     cases = []
     for name, extra in variants.items():
         if data.categorical and name == "lgbm-nan":
             name = "lgbm-nan-categorical"
-        model = lgb.LGBMClassifier(n_estimators=trees, num_leaves=31, learning_rate=0.05, n_jobs=2, verbose=-1,
-                                   random_state=3, **extra)
+        model = lgb.LGBMClassifier(n_estimators=trees, num_leaves=31, learning_rate=0.05, n_jobs=threads(data),
+                                   verbose=-1, random_state=3, **extra)
         model.fit(data.x, data.y, categorical_feature=data.categorical if data.categorical else "auto")
         source = work / f"{data.name}-{name}.txt"
         model.booster_.save_model(str(source))
-        cases.append(_imported(data, name, f"lightgbm {lgb.__version__}", source, reference, mlctl, work,
+        cases.append(_imported(data, name, f"lightgbm {lgb.__version__}", source, mlctl, work,
                                model.booster_.predict(data.x), model.predict(data.x)))
     return cases
 
 
-def _imported(data: Dataset, name: str, library: str, source: pathlib.Path, reference: pathlib.Path,
-              mlctl: pathlib.Path, work: pathlib.Path, scores: Any, labels: Any) -> Case:
+def _imported(data: Dataset, name: str, library: str, source: pathlib.Path, mlctl: pathlib.Path,
+              work: pathlib.Path, scores: Any, labels: Any) -> Case:
     version = name.split("@")[0]
     artifact = work / f"{data.name}-{version}.mlart"
+    reference = work / f"{data.name}-{version}-reference.csv"
+    write_reference_csv(reference, data.x[:REFERENCE_ROWS], scores[:REFERENCE_ROWS])
     run([str(mlctl), "artifact", "import", str(source), str(artifact), "--name", data.name, "--version", version,
          "--reference-data", str(reference)])
     return Case(data.name, version, library, artifact, np.asarray(scores, dtype=np.float64),
@@ -156,7 +160,8 @@ def sklearn_estimators(data: Dataset, quick: bool) -> List[tuple]:
                                                               random_state=0))),
         ("sk-mlp-logistic", make_pipeline(*front(), MLPClassifier((32,), activation="logistic", max_iter=iterations,
                                                                   random_state=0))),
-        ("sk-random-forest", RandomForestClassifier(n_estimators=forest, max_depth=14, n_jobs=2, random_state=0)),
+        ("sk-random-forest", RandomForestClassifier(n_estimators=forest, max_depth=14, n_jobs=threads(data),
+                                                      random_state=0)),
         ("sk-isolation-forest", IsolationForest(n_estimators=200, max_features=0.75, random_state=0)),
         ("sk-isolation-contamination", IsolationForest(n_estimators=100, contamination=0.05, random_state=1)),
     ]
