@@ -61,7 +61,7 @@ struct JSONPath {
     let path: String
     let source: String
 
-    func fail(_ problem: String) -> ImportError { ImportError("\(source): \(path): \(problem)") }
+    func fail(_ problem: String) -> ImportError { ImportError(path.isEmpty ? "\(source): \(problem)" : "\(source): \(path): \(problem)") }
 
     func child(_ key: String) throws(ImportError) -> JSONPath {
         guard let next = value[key] else { throw ImportError("\(source): \(path).\(key) is missing") }

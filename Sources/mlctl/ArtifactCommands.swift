@@ -19,8 +19,9 @@ enum ArtifactCommands {
             switch sub {
             case "create":
                 guard let spec = first, let out = second else { throw Arguments.Failure("artifact create needs <spec.json> <out>") }
-                let bytes = try ArtifactSpec.load(path: spec).makeArtifactBytes(source: spec)
-                try ArtifactWriter.writeAtomically(bytes, toPath: out)
+                let artifact: Artifact
+                do { artifact = try ArtifactSpec.load(path: spec) } catch { throw ControlError.local(error.message) }
+                try ArtifactWriter.write(artifact, toPath: out)
                 return try describe(path: out, json: options.json, verb: "wrote")
             case "export":
                 guard let ref = first, let out = second else { throw Arguments.Failure("artifact export needs builtin:<version> <out>") }
