@@ -36,6 +36,7 @@ class Case:
     artifact: pathlib.Path
     scores: Any  # the library's own, float64
     labels: Any  # the library's own, 0/1
+    exact: Any = None  # for a float32 MLP: its own weights evaluated in float64 (see mlp_exact)
 
 
 def breast_cancer() -> Dataset:
@@ -186,8 +187,26 @@ def sklearn_cases(data: Dataset, work: pathlib.Path, quick: bool) -> List[Case]:
         run(_export_command() + [str(source), str(artifact), "--name", data.name, "--version", name,
                                  "--reference", str(reference)])
         scores, labels = reference_outputs(estimator, data.x, read(estimator))
-        cases.append(Case(data.name, name, f"scikit-learn {sklearn.__version__}", artifact, scores, labels))
+        cases.append(Case(data.name, name, f"scikit-learn {sklearn.__version__}", artifact, scores, labels,
+                          mlp_exact(estimator, data.x)))
     return cases
+
+
+def mlp_exact(estimator: Any, x: Any) -> Any:
+    """An MLPClassifier fitted on float32 rows keeps float32 weights and computes predict_proba in
+    float32 itself; its own weights evaluated in float64 show how far that is from exact. None
+    for any other model."""
+    from sklearn.neural_network import MLPClassifier
+
+    final = estimator[-1] if hasattr(estimator, "steps") else estimator
+    if not isinstance(final, MLPClassifier) or final.coefs_[0].dtype != np.float32:
+        return None
+    h = (estimator[:-1].transform(x) if hasattr(estimator, "steps") else x).astype(np.float64)
+    activation = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh, "logistic": lambda z: 1 / (1 + np.exp(-z))}
+    for index, (w, b) in enumerate(zip(final.coefs_, final.intercepts_)):
+        z = h @ w.astype(np.float64) + b.astype(np.float64)
+        h = activation[final.activation](z) if index < len(final.coefs_) - 1 else 1 / (1 + np.exp(-z))
+    return h[:, 0]
 
 
 def _export_command() -> List[str]:
