@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "MLModelTests", dependencies: ["MLModel", "MLWire"]),
         .testTarget(name: "MLImportTests", dependencies: ["MLImport", "MLModel", "MLTooling"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "MLServerTests", dependencies: ["MLServer", "MLClient", "MLImport", "MLModel", "MLWire", "MLTooling"]),
-        .testTarget(name: "MLControlTests", dependencies: ["MLControl", "MLClient", "MLServer", "MLModel", "MLWire", "CSQLite"]),
+        .testTarget(name: "MLServerTests", dependencies: ["MLServer", "MLClient", "MLImport", "MLModel", "MLWire", "MLTooling", "CEpoll"]),
+        .testTarget(name: "MLControlTests", dependencies: ["MLControl", "MLClient", "MLServer", "MLModel", "MLWire", "MLTooling", "CSQLite"]),
     ]
 )

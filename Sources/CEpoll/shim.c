@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <sys/ioctl.h>
 
 // The kernel's struct sched_attr (include/uapi/linux/sched/types.h); glibc 2.36 has no wrapper.
 struct cepoll_sched_attr {
@@ -29,4 +30,14 @@ int cepoll_request_short_slice(unsigned long long nanoseconds) {
 #else
     return -1;
 #endif
+}
+
+int cepoll_unread_bytes(int fd) {
+    int count = 0;
+    return ioctl(fd, FIONREAD, &count) == 0 ? count : -1;
+}
+
+int cepoll_unacknowledged_bytes(int fd) {
+    int count = 0;
+    return ioctl(fd, TIOCOUTQ, &count) == 0 ? count : -1;
 }

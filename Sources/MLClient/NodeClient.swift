@@ -219,20 +219,28 @@ public final class NodeClient: @unchecked Sendable {
         return reply
     }
 
-    public func loadStandby(artifact: String, expectedChecksum: Digest32 = .zero) throws(ClientError) -> LoadStandbyReply {
-        guard case .loadStandbyReply(let reply) = try call(.loadStandby(LoadStandby(artifact: artifact, expectedChecksum: expectedChecksum))) else {
+    /// `options` (operation id, deadline, force) go on the wire only on a v2 connection; a v1
+    /// node gets the v1 layout and none of them.
+    public func loadStandby(artifact: String, expectedChecksum: Digest32 = .zero, options: LoadOptions? = nil) throws(ClientError) -> LoadStandbyReply {
+        let request = LoadStandby(artifact: artifact, expectedChecksum: expectedChecksum,
+                                  options: protocolVersion >= 2 ? (options ?? LoadOptions()) : nil)
+        guard case .loadStandbyReply(let reply) = try call(.loadStandby(request)) else {
             throw .unexpected("LoadStandby")
         }
         return reply
     }
 
-    public func swap(expectedActive: String) throws(ClientError) -> SwapOutcome {
-        guard case .swapReply(let reply) = try call(.swap(SwapRequest(expectedActive: expectedActive))) else { throw .unexpected("Swap") }
+    /// `fence` (standby fence, deadline, operation id, force) goes on the wire only on a v2
+    /// connection.
+    public func swap(expectedActive: String, fence: SwapFence? = nil) throws(ClientError) -> SwapOutcome {
+        let request = SwapRequest(expectedActive: expectedActive, fence: protocolVersion >= 2 ? (fence ?? SwapFence()) : nil)
+        guard case .swapReply(let reply) = try call(.swap(request)) else { throw .unexpected("Swap") }
         return reply.outcome
     }
 
-    public func rollback(expectedActive: String) throws(ClientError) -> SwapOutcome {
-        guard case .rollbackReply(let reply) = try call(.rollback(RollbackRequest(expectedActive: expectedActive))) else {
+    public func rollback(expectedActive: String, fence: SwapFence? = nil) throws(ClientError) -> SwapOutcome {
+        let request = RollbackRequest(expectedActive: expectedActive, fence: protocolVersion >= 2 ? (fence ?? SwapFence()) : nil)
+        guard case .rollbackReply(let reply) = try call(.rollback(request)) else {
             throw .unexpected("Rollback")
         }
         return reply.outcome

@@ -79,6 +79,12 @@ public struct Arguments {
         return number
     }
 
+    /// Removes and returns the first argument that is one of `words` (a command name).
+    public mutating func first(of words: [String]) -> String? {
+        guard let index = remaining.firstIndex(where: { words.contains($0) }) else { return nil }
+        return remaining.remove(at: index)
+    }
+
     /// Removes and returns the first positional argument (one not starting with "-").
     public mutating func positional() -> String? {
         guard let index = remaining.firstIndex(where: { !$0.hasPrefix("-") || $0 == "-" }) else { return nil }

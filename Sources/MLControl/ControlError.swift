@@ -42,6 +42,8 @@ public enum ControlError: Error, Equatable, Sendable, CustomStringConvertible {
             "node \(node) rejected the controller token (\(reason)); check --token-file / $MLCTL_TOKEN against the node's token"
         case .casMismatch(let node, let expected, let actual):
             "node \(node) refused: expected active version \(expected) but active is \(actual ?? "unknown"); nothing changed"
+        case .refused(let node, .resourceExhausted, .connectionLimit, let message):
+            "node \(node) is at its connection limit (\(message)); controllers have a reserve: pass the token to get in"
         case .refused(let node, let status, let reason, let message):
             "node \(node) refused (\(status.name) \(reason.name)): \(message)"
         case .protocolViolation(let node, let detail): "node \(node) broke the protocol: \(detail)"

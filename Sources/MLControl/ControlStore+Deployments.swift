@@ -2,18 +2,27 @@ import Foundation
 
 extension ControlStore {
     private static let deploymentColumns = """
-        id, timestamp, action, actor, node, from_version, to_version, generation, swap_micros, status, detail
+        id, timestamp, action, actor, node, from_version, to_version, generation, swap_micros, status, detail, operation_id
         """
 
     /// Records a deploy, swap or rollback and returns its id.
     @discardableResult
     public func insertDeployment(_ row: DeploymentRow) throws(SQLiteError) -> Int64 {
-        try database.run("INSERT INTO DEPLOYMENTS (\(Self.deploymentColumns)) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        try database.run("INSERT INTO DEPLOYMENTS (\(Self.deploymentColumns)) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             .text(SQLTime.string(row.timestamp)), .text(row.action.rawValue), .text(row.actor), .text(row.node),
             SQLiteValue(row.fromVersion), SQLiteValue(row.toVersion), SQLiteValue(row.generation),
-            SQLiteValue(row.swapMicros), .text(row.status), SQLiteValue(row.detail),
+            SQLiteValue(row.swapMicros), .text(row.status), SQLiteValue(row.detail), SQLiteValue(row.operationID),
         ])
         return database.lastInsertRowID
+    }
+
+    /// Settles a row recorded as 'unknown' once the node's Info has told what happened.
+    public func updateDeployment(id: Int64, status: String, toVersion: String?, generation: Int64?, appendingDetail note: String) throws(SQLiteError) {
+        try database.run("""
+            UPDATE DEPLOYMENTS SET status = ?1, to_version = COALESCE(?2, to_version), generation = COALESCE(?3, generation),
+                detail = CASE WHEN detail IS NULL OR detail = '' THEN ?4 ELSE detail || '; ' || ?4 END
+            WHERE id = ?5
+            """, [.text(status), SQLiteValue(toVersion), SQLiteValue(generation), .text(note), .integer(id)])
     }
 
     /// Newest first; optionally one node's.
@@ -42,7 +51,7 @@ extension ControlStore {
                 action: DeploymentAction(rawValue: statement.string(2)) ?? .swap, actor: statement.string(3),
                 node: statement.string(4), fromVersion: statement.optionalString(5), toVersion: statement.optionalString(6),
                 generation: statement.optionalInt64(7), swapMicros: statement.optionalDouble(8),
-                status: statement.string(9), detail: statement.optionalString(10)))
+                status: statement.string(9), detail: statement.optionalString(10), operationID: statement.optionalString(11)))
         }
         return rows
     }

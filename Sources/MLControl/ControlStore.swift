@@ -31,7 +31,17 @@ public final class ControlStore {
     public static var latestSchemaVersion: Int { StoreMigration.all.last?.version ?? 0 }
 
     static func migrate(_ db: SQLiteDatabase, to migrations: [StoreMigration]) throws(SQLiteError) {
-        try db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL)")
+        // Under the write lock (BEGIN IMMEDIATE), so two controllers creating the same new file
+        // queue on the busy timeout instead of racing.
+        do {
+            try db.transaction {
+                try db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL)")
+            }
+        } catch let error as SQLiteError {
+            throw error
+        } catch {
+            throw SQLiteError(code: 1, message: "creating schema_version failed: \(error)")
+        }
         let known = migrations.last?.version ?? 0
         let found = try currentVersion(db)
         // Writing into a schema we do not understand could corrupt a newer mlctl's data.

@@ -4,6 +4,8 @@ import Foundation
 /// action says why it was done, which is what the history is read for.
 public enum DeploymentAction: String, Sendable, Codable, CaseIterable {
     case deploy, swap, rollback
+    /// `watch` converging a node to the fleet's desired state.
+    case reconcile
 }
 
 /// One DEPLOYMENTS row: a version change attempted on one node.
@@ -21,13 +23,15 @@ public struct DeploymentRow: Equatable, Sendable {
     public var generation: Int64?
     /// How long the swap took on the node, in microseconds.
     public var swapMicros: Double?
-    /// "ok", "failed", "fenced" (CAS refused), …
+    /// "ok", "failed", "fenced" (CAS refused), "unknown" (no reply; outcome not yet learnt), …
     public var status: String
     public var detail: String?
+    /// The fleet operation this change was part of (also shown in the node's Info).
+    public var operationID: String?
 
     public init(id: Int64? = nil, timestamp: Date, action: DeploymentAction, actor: String, node: String,
                 fromVersion: String?, toVersion: String?, generation: Int64? = nil, swapMicros: Double? = nil,
-                status: String, detail: String? = nil) {
+                status: String, detail: String? = nil, operationID: String? = nil) {
         self.id = id
         self.timestamp = timestamp
         self.action = action
@@ -39,5 +43,6 @@ public struct DeploymentRow: Equatable, Sendable {
         self.swapMicros = swapMicros
         self.status = status
         self.detail = detail
+        self.operationID = operationID
     }
 }

@@ -11,11 +11,14 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
     case unreachable = 3
     /// A node rejected the controller token.
     case auth = 4
-    /// A fleet operation changed some nodes but not all, and could not put every one back.
+    /// A fleet operation left nodes serving different versions, or a node's state unknown; the
+    /// report names each node and what it serves.
     case partial = 5
     /// A local failure: a file, the database, the child node of `demo`, or the demo's rollback
     /// did not happen.
     case local = 6
+    /// Another fleet operation holds the fleet's lock (the report says who, since when).
+    case busy = 7
 
     public var meaning: String {
         switch self {
@@ -24,8 +27,9 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
         case .usage: "usage error: unknown command or option, missing argument"
         case .unreachable: "a node is unreachable or stopped answering"
         case .auth: "a node rejected the controller token"
-        case .partial: "fleet partially applied: some nodes changed and could not be put back"
+        case .partial: "fleet split or unknown: nodes serve different versions, or a node's state is unknown (each node named)"
         case .local: "local failure: file, database, child node, or the demo's rollback did not happen"
+        case .busy: "another fleet operation holds the fleet's lock (who and since when are printed)"
         }
     }
 }

@@ -31,6 +31,11 @@ public struct NodeAccess: Sendable {
             try client.hello(role: controller ? .controller : .data, token: controller ? (token ?? "") : "", clientName: clientName)
         } catch {
             client.close()
+            // At the connection limit, only controllers get in (the node's reserve): a read-only
+            // command that has the token tries again as one.
+            if !controller, error.status == .resourceExhausted, let token, !token.isEmpty {
+                return try connect(endpoint, controller: true)
+            }
             throw ControlError.from(error, node: node)
         }
         return client

@@ -91,6 +91,12 @@ public struct RunbookPolicy: Codable, Equatable, Sendable {
 
     /// Decodes and validates a policy document.
     public static func decode(_ data: Data) throws(PolicyError) -> RunbookPolicy {
+        // JSONDecoder keeps one of two equal keys silently: a policy that says a threshold twice
+        // is refused rather than obeyed half.
+        let keys = topLevelKeys(Array(data))
+        if let duplicate = keys.first(where: { key in keys.filter { $0 == key }.count > 1 }) {
+            throw .invalid(key: duplicate, reason: "appears more than once")
+        }
         let policy: RunbookPolicy
         do {
             policy = try JSONDecoder().decode(RunbookPolicy.self, from: data)
@@ -99,7 +105,19 @@ public struct RunbookPolicy: Codable, Equatable, Sendable {
         } catch let DecodingError.typeMismatch(type, context), let DecodingError.valueNotFound(type, context) {
             let key = context.codingPath.last?.stringValue ?? "(top level)"
             throw .invalid(key: key, reason: "must be \(type == String.self ? "a string" : "a number")")
+        } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+            throw .invalid(key: context.codingPath.last!.stringValue, reason: "has a value of the wrong type (\(context.debugDescription))")
         } catch {
+            // Foundation on Linux reports some mismatches (1.5 for a whole number) as invalid
+            // JSON with no key: find the key by decoding the document one key at a time.
+            if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+                for key in object.keys.sorted() {
+                    guard let single = try? JSONSerialization.data(withJSONObject: [key: object[key]!]) else { continue }
+                    if (try? JSONDecoder().decode(RunbookPolicy.self, from: single)) == nil {
+                        throw .invalid(key: key, reason: "has a value of the wrong type (\(object[key]!))")
+                    }
+                }
+            }
             throw .malformed("\(error)")
         }
         try policy.validate()
@@ -153,6 +171,34 @@ public struct RunbookPolicy: Codable, Equatable, Sendable {
         if let command = notifyCommand, command.trimmingCharacters(in: .whitespaces).isEmpty {
             throw .invalid(key: CodingKeys.notifyCommand.rawValue, reason: "is empty")
         }
+    }
+}
+
+extension RunbookPolicy {
+    /// The keys of a JSON document's top-level object as written (duplicates kept), by a scan
+    /// that tracks strings and nesting; not a validator (JSONDecoder does that).
+    static func topLevelKeys(_ bytes: [UInt8]) -> [String] {
+        var keys: [String] = []
+        var depth = 0
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                var end = index + 1
+                while end < bytes.count && bytes[end] != UInt8(ascii: "\"") { end += bytes[end] == UInt8(ascii: "\\") ? 2 : 1 }
+                var next = end + 1
+                while next < bytes.count && [0x20, 0x09, 0x0a, 0x0d].contains(bytes[next]) { next += 1 }
+                if depth == 1 && next < bytes.count && bytes[next] == UInt8(ascii: ":") && end <= bytes.count {
+                    keys.append(String(decoding: bytes[(index + 1)..<min(end, bytes.count)], as: UTF8.self))
+                }
+                index = end + 1
+                continue
+            }
+            if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "[") { depth += 1 }
+            if byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") { depth -= 1 }
+            index += 1
+        }
+        return keys
     }
 }
 

@@ -1,4 +1,5 @@
 import CSQLite
+import Glibc
 
 /// One SQLite connection. Opened with `SQLITE_OPEN_NOMUTEX`: SQLite does no locking of its own
 /// on this handle, so a connection (and its statements) belongs to one thread at a time; open
@@ -27,11 +28,28 @@ public final class SQLiteDatabase {
         handle = db
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, busyTimeoutMillis)
-        // journal_mode answers with a row; an in-memory database stays "memory", which is fine.
-        _ = try prepare("PRAGMA journal_mode=WAL").allRows()
+        try enableWriteAheadLog(busyTimeoutMillis: busyTimeoutMillis)
         // NORMAL is durable across application crashes in WAL mode; FULL only adds power-loss
         // safety for the last transactions, not worth an fsync per metrics poll.
         try exec("PRAGMA synchronous=NORMAL")
+    }
+
+    /// Switching a new file to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY at once
+    /// (without the busy handler) when another connection is opening the same file: two
+    /// controllers creating one new `--db` at the same moment. Retried here within the busy
+    /// timeout; WAL is recorded in the file, so once anyone has switched it the pragma is a no-op.
+    private func enableWriteAheadLog(busyTimeoutMillis: Int32) throws(SQLiteError) {
+        var waited: Int32 = 0
+        while true {
+            do {
+                // journal_mode answers with a row; an in-memory database stays "memory", which is fine.
+                _ = try prepare("PRAGMA journal_mode=WAL").allRows()
+                return
+            } catch where error.isBusy && waited < busyTimeoutMillis {
+                usleep(10_000)
+                waited += 10
+            }
+        }
     }
 
     deinit {

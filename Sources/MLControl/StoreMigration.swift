@@ -63,5 +63,51 @@ struct StoreMigration: Sendable {
             );
             CREATE INDEX DEPLOYMENTS_by_node_time ON DEPLOYMENTS (node, timestamp);
             """),
+        // SQLite cannot alter a CHECK constraint: DEPLOYMENTS is rebuilt to admit 'reconcile'
+        // (watch converging a node to the desired state) and to carry the fleet operation id.
+        StoreMigration(version: 2, description: "DEPLOYMENTS reconcile + operation_id, FLEET_DESIRED, FLEET_LOCKS", sql: """
+            CREATE TABLE DEPLOYMENTS_v2 (
+                id           INTEGER PRIMARY KEY,
+                timestamp    TEXT NOT NULL,
+                action       TEXT NOT NULL CHECK (action IN ('deploy', 'swap', 'rollback', 'reconcile')),
+                actor        TEXT NOT NULL,
+                node         TEXT NOT NULL,
+                from_version TEXT,
+                to_version   TEXT,
+                generation   INTEGER,
+                swap_micros  REAL,
+                status       TEXT NOT NULL,
+                detail       TEXT,
+                operation_id TEXT
+            );
+            INSERT INTO DEPLOYMENTS_v2 (id, timestamp, action, actor, node, from_version, to_version, generation, swap_micros, status, detail)
+                SELECT id, timestamp, action, actor, node, from_version, to_version, generation, swap_micros, status, detail FROM DEPLOYMENTS;
+            DROP TABLE DEPLOYMENTS;
+            ALTER TABLE DEPLOYMENTS_v2 RENAME TO DEPLOYMENTS;
+            CREATE INDEX DEPLOYMENTS_by_node_time ON DEPLOYMENTS (node, timestamp);
+
+            -- What each node of a fleet should serve; watch converges nodes to it.
+            CREATE TABLE FLEET_DESIRED (
+                fleet        TEXT NOT NULL,
+                node         TEXT NOT NULL,
+                version      TEXT NOT NULL,
+                checksum     TEXT NOT NULL,
+                artifact     TEXT,
+                operation_id TEXT,
+                updated_at   TEXT NOT NULL,
+                PRIMARY KEY (fleet, node)
+            );
+
+            -- One fleet operation at a time: the holder refreshes heartbeat_unix as it works;
+            -- a lock whose heartbeat is older than the stale limit may be taken over.
+            CREATE TABLE FLEET_LOCKS (
+                fleet          TEXT PRIMARY KEY,
+                operation_id   TEXT NOT NULL,
+                action         TEXT NOT NULL,
+                holder         TEXT NOT NULL,
+                acquired_at    TEXT NOT NULL,
+                heartbeat_unix REAL NOT NULL
+            );
+            """),
     ]
 }

@@ -17,6 +17,10 @@ public struct WatchConfiguration: Sendable {
     public var rollbackRetries: Int
     /// Pause before each retry, so a restarting node has a moment.
     public var retryDelay: TimeInterval
+    /// When set, each round also converges the nodes to this fleet's desired state (FLEET_DESIRED).
+    public var fleet: String?
+    /// The clock-skew bound used when a reconcile swap's reply is lost.
+    public var clockSkew: TimeInterval = 0.5
 
     public init(nodes: [Endpoint], policy: RunbookPolicy = RunbookPolicy(), interval: TimeInterval? = nil,
                 duration: TimeInterval? = nil, maxRounds: Int? = nil, rollbackRetries: Int = 2, retryDelay: TimeInterval = 0.2) {
@@ -27,5 +31,6 @@ public struct WatchConfiguration: Sendable {
         self.maxRounds = maxRounds
         self.rollbackRetries = rollbackRetries
         self.retryDelay = retryDelay
+        self.fleet = nil
     }
 }

@@ -22,13 +22,15 @@ public enum WatchEvent: Sendable {
     case stability(node: String, at: Date, verdict: StabilityVerdict, incidentID: String)
     /// Something the loop could not do but survived (database error, …).
     case problem(node: String, at: Date, message: String)
+    /// The fleet's desired state compared with what a node serves, and what was done about it.
+    case reconcile(node: String, at: Date, message: String)
 
     public var at: Date {
         switch self {
         case .polled(_, let at, _, _, _), .observedSwap(_, let at, _, _, _), .rolledBack(_, let at, _, _, _),
              .verified(_, let at, _, _), .rollbackFailed(_, let at, _, _, _), .investigating(_, let at, _, _),
              .rollbackWithheld(_, let at, _, _, _), .nodeDown(_, let at, _, _), .nodeBack(_, let at, _, _),
-             .stability(_, let at, _, _), .problem(_, let at, _):
+             .stability(_, let at, _, _), .problem(_, let at, _), .reconcile(_, let at, _):
             at
         }
     }
@@ -72,6 +74,8 @@ public enum WatchEvent: Sendable {
             return "\(time) stability \(verdict.outcome) on \(node): \(text); incident \(id)"
         case .problem(let node, _, let message):
             return "\(time) problem on \(node): \(message)"
+        case .reconcile(let node, _, let message):
+            return "\(time) reconcile \(node): \(message)"
         }
     }
 }

@@ -49,6 +49,15 @@ extension WatchLoop {
         }
 
         let restored = result != nil || alreadyDone
+        if restored, let fleet = configuration.fleet {
+            // Otherwise reconciliation would put the version just rolled back from right back.
+            do {
+                try store.setDesired([DesiredState(fleet: fleet, node: node, version: target, checksum: info.standby.checksum.hex,
+                                                   artifact: nil, operationID: nil, updatedAt: clock())])
+            } catch {
+                onEvent(.problem(node: node, at: clock(), message: "could not record the desired state after the rollback: \(error)"))
+            }
+        }
         let verification = restored ? verify(state.endpoint, expected: target) : (false, "not attempted: rollback did not happen")
         if restored {
             notes.append("\(SQLTime.string(clock())) step 3 \(verification.0 ? "verified" : "VERIFY FAILED"): \(verification.1)")

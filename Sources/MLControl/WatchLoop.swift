@@ -27,6 +27,11 @@ public final class WatchLoop {
     /// Runs just before an automatic rollback is sent. Tests use it to race the controller.
     public var beforeRollback: ((Endpoint) -> Void)?
     public private(set) var rounds = 0
+    /// MODEL_METRICS rows already reported (printed) that the database did not take yet (it was
+    /// locked past the busy timeout): written first on the next round, so a printed row is a
+    /// stored row. Bounded: beyond `maxUnstoredRows` the oldest are dropped, and said so.
+    public private(set) var unstoredRows: [MetricsRow] = []
+    static let maxUnstoredRows = 100_000
 
     public init(configuration: WatchConfiguration, store: ControlStore, access: NodeAccess, notifier: Notifier,
                 clock: @escaping () -> Date = Date.init, sleep: @escaping (TimeInterval) -> Void = { Thread.sleep(forTimeInterval: $0) },
@@ -46,6 +51,28 @@ public final class WatchLoop {
         for index in states.indices { states[index].disconnect() }
     }
 
+    /// Writes the rows not yet stored, then `rows`, in one transaction; retried once at once
+    /// (the busy timeout has already waited); what still fails is kept for the next round.
+    func storeMetrics(_ rows: [MetricsRow], node: String, at now: Date) {
+        let batch = unstoredRows + rows
+        guard !batch.isEmpty else { return }
+        var lastError: Error?
+        for _ in 0..<2 {
+            do {
+                try store.insertMetrics(batch)
+                unstoredRows.removeAll()
+                return
+            } catch { lastError = error }
+        }
+        unstoredRows = batch
+        if unstoredRows.count > Self.maxUnstoredRows {
+            let dropped = unstoredRows.count - Self.maxUnstoredRows
+            unstoredRows.removeFirst(dropped)
+            onEvent(.problem(node: node, at: now, message: "MODEL_METRICS: dropped the \(dropped) oldest unstored rows"))
+        }
+        onEvent(.problem(node: node, at: now, message: "MODEL_METRICS insert failed (\(lastError.map { "\($0)" } ?? "?")); \(unstoredRows.count) rows kept for the next round"))
+    }
+
     /// Polls every `interval` until the duration or round limit is reached or `shouldStop`.
     public func run() {
         let start = clock()
@@ -56,12 +83,23 @@ public final class WatchLoop {
             if let duration = configuration.duration, clock().timeIntervalSince(start) + configuration.interval > duration { break }
             sleep(configuration.interval)
         }
+        if !unstoredRows.isEmpty { storeMetrics([], node: "-", at: clock()) }  // a last try before exit
     }
 
     /// One round: every node once.
     public func pollRound() {
         for index in states.indices { poll(&states[index]) }
+        if let fleet = configuration.fleet { reconcile(fleet) }
         rounds += 1
+    }
+
+    /// Level-triggered: whatever happened before, each round moves every node toward the
+    /// fleet's desired state. Connections are dropped first so the swap goes on a fresh one.
+    private func reconcile(_ fleet: String) {
+        let operations = NodeOperations(access: access, store: store, actor: "reconcile", clock: clock, sleep: sleep,
+                                        clockSkew: configuration.clockSkew)
+        let lines = FleetReconciler(operations: operations, fleet: fleet).reconcile(only: configuration.nodes)
+        for line in lines { onEvent(.reconcile(node: line.node, at: clock(), message: line.message)) }
     }
 
     /// Whether every rollback this loop made has a final step-5 verdict.
@@ -97,7 +135,7 @@ public final class WatchLoop {
         let rows = windows.values.filter { $0.requests + $0.errors + $0.feedbackCount > 0 }
             .sorted { $0.version < $1.version }
             .map { MetricsRow(window: $0, modelName: modelName(info, version: $0.version), node: state.node, at: now) }
-        do { try store.insertMetrics(rows) } catch { onEvent(.problem(node: state.node, at: now, message: "MODEL_METRICS insert failed: \(error)")) }
+        storeMetrics(rows, node: state.node, at: now)
         onEvent(.polled(node: state.node, at: now, active: metrics.activeVersion, generation: metrics.generation, rows: rows))
         if first { return }
 

@@ -7,8 +7,14 @@ final class KernelBuffers: @unchecked Sendable {
 
     init(_ artifact: Artifact) {
         if case .treeEnsemble(let ensemble) = artifact.parameters {
-            let (nodes, roots) = TreeLayout.flatten(ensemble)
-            trees = TreeKernel(nodes: copy(nodes), roots: copy(roots), treeCount: roots.count,
+            let (nodes, roots, depths, leaves) = TreeLayout.flatten(ensemble)
+            // Trees are walked in groups of TreeKernel.lanes (one row, batch 1): each group takes as
+            // many steps as its deepest tree.
+            let groupDepths = stride(from: 0, to: depths.count, by: TreeKernel.lanes).map {
+                depths[$0..<min($0 + TreeKernel.lanes, depths.count)].max()!
+            }
+            trees = TreeKernel(nodes: copy(nodes), roots: copy(roots), depths: copy(depths), groupDepths: copy(groupDepths),
+                               leafValues: copy(leaves), treeCount: roots.count,
                                words: copy(ensemble.categoryWords),
                                lessOrEqual: ensemble.comparison == .lightgbm, mean: ensemble.aggregation == .mean,
                                transform: ensemble.transform.rawValue, baseMargin: ensemble.baseMargin,

@@ -8,11 +8,14 @@ public final class SlotPair: Sendable {
     public let standby: Model?
     /// Increments on every change of the active model. Never goes back, across restarts too.
     public let generation: UInt64
+    /// The operation id of the control change that made this pair ("" when it had none).
+    public let operationID: String
 
-    public init(active: Model?, standby: Model?, generation: UInt64) {
+    public init(active: Model?, standby: Model?, generation: UInt64, operationID: String = "") {
         self.active = active
         self.standby = standby
         self.generation = generation
+        self.operationID = operationID
     }
 }
 
@@ -47,9 +50,10 @@ public struct SlotChange: Sendable {
 /// the current pair, held for a load or store of it. Prediction threads never touch
 /// `controlLock`, so none ever waits on a lock held for I/O.
 ///
-/// Lock order, the only one anywhere: `controlLock` → the state file's write (no lock of its own;
-/// it runs under `controlLock`) → `publishLock`. Nothing holding `publishLock` takes another lock,
-/// and nothing takes `controlLock` while holding `publishLock`.
+/// Lock order, the only one anywhere: `ControlPlane.loadLock` (loads only) → `controlLock` → the
+/// state file's lock (taken only by its write, which runs under `controlLock`) → `publishLock`.
+/// Nothing holding `publishLock` takes another lock, and nothing takes `controlLock` while
+/// holding `publishLock`.
 public final class ModelSlots: Sendable {
     private let controlLock = Lock()
     private let published: Locked<SlotPair>  // publishLock
@@ -72,8 +76,11 @@ public final class ModelSlots: Sendable {
     /// Swap active and standby if the active version is `expectedActive` (nil or empty: unfenced).
     /// `persist` runs with the new pair before it is published; if it throws nothing changes.
     /// When this returns, every request read afterwards by any loop sees the new pair.
-    public func swap(expectedActive: String?, persist: (SlotPair) throws -> Void) -> Result<SlotChange, SlotError> {
+    /// `conditions` (v2) are checked first, under the lock: the deadline, then the standby fence.
+    public func swap(expectedActive: String?, conditions: ControlConditions = .none,
+                     persist: (SlotPair) throws -> Void) -> Result<SlotChange, SlotError> {
         controlLock.withLock {
+            if let late = conditions.checkDeadline() { return .failure(late) }
             let before = published.current
             guard let active = before.active else {
                 return .failure(SlotError(.failedPrecondition, .noActiveModel, "no active model"))
@@ -85,22 +92,30 @@ public final class ModelSlots: Sendable {
             guard let standby = before.standby else {
                 return .failure(SlotError(.failedPrecondition, .standbyEmpty, "standby slot is empty; load a model into it first"))
             }
-            let after = SlotPair(active: standby, standby: active, generation: before.generation + 1)
+            if let mismatch = conditions.checkStandby(standby) { return .failure(mismatch) }
+            if standby.version == active.version {
+                return .failure(SlotError(.failedPrecondition, .sameVersion,
+                    "standby holds \(standby.version), the version already active: a flip would change nothing; nothing changed"))
+            }
+            let after = SlotPair(active: standby, standby: active, generation: before.generation + 1, operationID: conditions.operationID)
             return commit(before: before, after: after, persist: persist)
         }
     }
 
     /// Put `model` in the standby slot (replacing what was there) after checking it can take the
     /// active model's place: same feature count, or clients would break on the swap.
-    public func loadStandby(_ model: Model, persist: (SlotPair) throws -> Void) -> Result<SlotChange, SlotError> {
+    /// The deadline in `conditions` is checked under the lock, after the slow read and verify.
+    public func loadStandby(_ model: Model, conditions: ControlConditions = .none,
+                            persist: (SlotPair) throws -> Void) -> Result<SlotChange, SlotError> {
         controlLock.withLock {
+            if let late = conditions.checkDeadline() { return .failure(late) }
             let before = published.current
             if let active = before.active, active.featureCount != model.featureCount {
                 return .failure(SlotError(.failedPrecondition, .shapeMismatch,
                     "\(model.artifact): model \(model.version) takes \(model.featureCount) features but active \(active.version) takes \(active.featureCount); clients would break"))
             }
             // Loading into standby does not change what serves, so the generation stays.
-            let after = SlotPair(active: before.active, standby: model, generation: before.generation)
+            let after = SlotPair(active: before.active, standby: model, generation: before.generation, operationID: conditions.operationID)
             return commit(before: before, after: after, persist: persist)
         }
     }
@@ -108,6 +123,8 @@ public final class ModelSlots: Sendable {
     private func commit(before: SlotPair, after: SlotPair, persist: (SlotPair) throws -> Void) -> Result<SlotChange, SlotError> {
         do {
             try persist(after)
+        } catch let error as SlotError {
+            return .failure(error)  // already says what failed and that nothing changed
         } catch {
             return .failure(SlotError(.unavailable, .stateWriteFailed, "could not persist slot state: \(error); nothing changed"))
         }

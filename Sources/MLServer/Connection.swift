@@ -39,6 +39,21 @@ final class Connection {
     /// The epoll events currently registered for this fd.
     var registeredEvents: UInt32 = 0
 
+    // Timers (monotonic nanos; see EventLoop.sweep).
+    var acceptedAt: UInt64 = 0
+    /// Last time bytes arrived or a reply was sent in full.
+    var lastActivity: UInt64 = 0
+    /// When the partial frame now buffered was first seen; 0 when none is.
+    var partialSince: UInt64 = 0
+    /// Accepted into the controller reserve: only a controller HELLO is accepted.
+    var reserveOnly = false
+
+    // Drain (SIGTERM): answer what had arrived, then half-close and wait for the peer.
+    /// Bytes still to read that had arrived before the drain began; -1 when not draining.
+    var drainBudget = -1
+    /// Our side is shut down (SHUT_WR) after the last reply: input is now read and discarded.
+    var halfClosed = false
+
     init(fd: Int32, serial: UInt64) {
         self.fd = fd
         self.serial = serial

@@ -14,23 +14,51 @@ public final class ControlPlane: Sendable {
     private let startedAt = Clock.monotonicNanos()
     private let drainingFlag = Atomic<Bool>(false)
     public let serverName: String
+    /// `--model-dir`: artifacts a controller loads must resolve inside it. nil: any absolute path.
+    public let modelDirectory: String?
+    /// What recovering the state file took at start (nil when clean), shown in `/model/info`.
+    public let stateRecovery: String?
+    /// Each version label seen on this node and the one checksum it stands for: two different
+    /// artifacts under one label would merge their metrics and make fences ambiguous.
+    private let versionChecksums = Locked<[String: Digest32]>([:])
+    /// Serialises loads (RPC and admin) so a label's binding is checked and made in one step.
+    private let loadLock = Lock()
 
-    public init(initial: SlotPair, stateFile: StateFile?, token: String?, serverName: String = "mlserve") {
+    public init(initial: SlotPair, stateFile: StateFile?, token: String?, serverName: String = "mlserve",
+                modelDirectory: String? = nil, stateRecovery: String? = nil) {
         slots = ModelSlots(initial)
         registry = MetricsRegistry()
         self.stateFile = stateFile
         self.token = token.map { Array($0.utf8) }
         self.serverName = serverName
-        if let active = initial.active { registry.register(active) }
-        if let standby = initial.standby { registry.register(standby) }
+        self.modelDirectory = modelDirectory
+        self.stateRecovery = stateRecovery
+        for model in [initial.active, initial.standby].compactMap({ $0 }) {
+            registry.register(model)
+            versionChecksums.withLock { $0[model.version] = model.checksum }
+        }
+    }
+
+    /// What the node starts serving, and what recovering the state file took (nil when clean).
+    public struct Restored: Sendable {
+        public let pair: SlotPair
+        public let recovery: String?
     }
 
     /// The slots recorded in `stateFile`, or the defaults when there is none. Refuses to start
-    /// on a state whose active artifact cannot be loaded as recorded: serving anything else would
-    /// break the promise that the last acknowledged version is the one that serves.
-    public static func restore(stateFile: StateFile?, defaultActive: String, defaultStandby: String?) -> Result<SlotPair, SlotError> {
+    /// on a state whose active artifact cannot be loaded as recorded, on a damaged state file
+    /// unless `recovery` says how to proceed, and on defaults given explicitly (`defaultsGiven`)
+    /// while a state file records slots: serving anything else would break the promise that the
+    /// last acknowledged version is the one that serves.
+    public static func restoreState(stateFile: StateFile?, defaultActive: String, defaultStandby: String?,
+                                    recovery: StateFile.Recovery = .refuse, defaultsGiven: Bool = false) -> Result<Restored, SlotError> {
         do {
-            if let stateFile, let record = try stateFile.read() {
+            let loaded = try stateFile?.load(recovery: recovery)
+            if let stateFile, let record = loaded?.record {
+                if defaultsGiven {
+                    throw SlotError(.failedPrecondition,
+                        "--active/--standby were given but state file \(stateFile.path) records the slots (active \(record.active?.version ?? "none"), generation \(record.generation)); they apply only to a node without state. Drop them to restore the recorded slots, or pass --recover-state defaults to start from them (generations continue above \(record.generation))")
+                }
                 func load(_ slot: StateFile.SlotRecord?) -> Result<Model?, SlotError> {
                     guard let slot else { return .success(nil) }
                     let expected = Digest32(hex: slot.checksum) ?? .zero
@@ -38,11 +66,13 @@ public final class ControlPlane: Sendable {
                 }
                 let active = try load(record.active).get()
                 let standby = try load(record.standby).get()
-                return .success(SlotPair(active: active, standby: standby, generation: record.generation))
+                return .success(Restored(pair: SlotPair(active: active, standby: standby, generation: record.generation),
+                                         recovery: loaded?.recovery))
             }
             let active = try ModelLoader.load(defaultActive).get()
             let standby = try defaultStandby.map { try ModelLoader.load($0).get() }
-            return .success(SlotPair(active: active, standby: standby, generation: 1))
+            let generation = (loaded?.generationFloor ?? 0) + 1
+            return .success(Restored(pair: SlotPair(active: active, standby: standby, generation: generation), recovery: loaded?.recovery))
         } catch let error as SlotError {
             return .failure(error)
         } catch {
@@ -50,17 +80,28 @@ public final class ControlPlane: Sendable {
         }
     }
 
+    /// `restoreState` without the recovery note, strict about damage.
+    public static func restore(stateFile: StateFile?, defaultActive: String, defaultStandby: String?) -> Result<SlotPair, SlotError> {
+        restoreState(stateFile: stateFile, defaultActive: defaultActive, defaultStandby: defaultStandby).map(\.pair)
+    }
+
     // MARK: Authentication
 
     /// Compares in time that depends only on the lengths, never on where the bytes differ.
     public func checkToken(_ presented: String) -> Bool {
         guard let token else { return false }
-        let given = Array(presented.utf8)
-        var difference = UInt8(truncatingIfNeeded: given.count ^ token.count)
-        for i in 0..<max(given.count, token.count) {
+        return ControlPlane.constantTimeEqual(Array(presented.utf8), token)
+    }
+
+    /// Equal bytes and equal lengths, in time independent of where they differ. The length
+    /// difference is kept whole: folding it into a byte would let lengths that differ by a
+    /// multiple of 256 (padded with NULs) compare equal.
+    public static func constantTimeEqual(_ given: [UInt8], _ expected: [UInt8]) -> Bool {
+        var difference = UInt(bitPattern: given.count ^ expected.count)
+        for i in 0..<max(given.count, expected.count) {
             let a = i < given.count ? given[i] : 0
-            let b = i < token.count ? token[i] : 0
-            difference |= a ^ b
+            let b = i < expected.count ? expected[i] : 0
+            difference |= UInt(a ^ b)
         }
         return difference == 0
     }
@@ -69,34 +110,92 @@ public final class ControlPlane: Sendable {
 
     // MARK: Slot changes
 
-    private func persist(_ pair: SlotPair) throws {
+    private func persist(_ pair: SlotPair) throws(SlotError) {
         try stateFile?.write(pair)
     }
 
     /// Reads and verifies the artifact, then puts it in standby. Slow (file I/O, SHA-256): call
-    /// it off the event loops.
-    public func loadStandby(artifact: String, expectedChecksum: Digest32) -> Result<LoadStandbyReply, SlotError> {
+    /// it off the event loops. `options` (v2): the deadline is checked before the read and again
+    /// under the control lock, when the standby would change; the operation id is recorded; the
+    /// force flag allows loading the version that is active (which makes the next rollback land
+    /// on the same model). `actor` names who asked, for the log.
+    public func loadStandby(artifact: String, expectedChecksum: Digest32, options: LoadOptions? = nil,
+                            actor: String = "unknown") -> Result<LoadStandbyReply, SlotError> {
+        let started = Clock.monotonicNanos()
+        let result = loadLock.withLock { loadChecked(artifact: artifact, expectedChecksum: expectedChecksum, options: options) }
+        let micros = String((Clock.monotonicNanos() - started) / 1000)
+        switch result {
+        case .success(let reply):
+            NodeLog.event("load", [("actor", actor), ("result", "ok"), ("artifact", artifact), ("version", reply.standby.version),
+                                   ("checksum", reply.standby.checksum.hex), ("us", micros)])
+        case .failure(let error):
+            NodeLog.event("load", level: "warn", [("actor", actor), ("result", "refused"), ("status", error.status.name),
+                                                  ("reason", error.reason.name), ("artifact", artifact), ("message", error.message), ("us", micros)])
+        }
+        return result
+    }
+
+    private func loadChecked(artifact: String, expectedChecksum: Digest32, options: LoadOptions?) -> Result<LoadStandbyReply, SlotError> {
+        let conditions = ControlConditions(deadlineUnixMicros: options?.deadlineUnixMicros ?? 0,
+                                           operationID: options?.operationID ?? "",
+                                           force: options?.flags.contains(.force) ?? false)
+        if let late = conditions.checkDeadline() { return .failure(late) }
+        let path: String
+        switch ArtifactPath.check(artifact, modelDirectory: modelDirectory) {
+        case .success(let resolved): path = resolved
+        case .failure(let error): return .failure(error)
+        }
         let model: Model
-        switch ModelLoader.load(artifact, expectedChecksum: expectedChecksum) {
+        switch ModelLoader.load(path, expectedChecksum: expectedChecksum) {
         case .success(let loaded): model = loaded
         case .failure(let error): return .failure(error)
         }
+        if let bound = versionChecksums.withLock({ $0[model.version] }), bound != model.checksum {
+            return .failure(SlotError(.failedPrecondition, .versionChecksumConflict,
+                "version \(model.version) is already bound on this node to checksum \(bound.hex); \(artifact) has \(model.checksum.hex). Give the new artifact its own version label"))
+        }
+        let before = slots.current()
+        if !conditions.force, let active = before.active, active.version == model.version {
+            return .failure(SlotError(.failedPrecondition, .alreadyActive,
+                "version \(model.version) is the active model; loading it into standby would make the next rollback land on the same model (force to do it anyway); nothing changed"))
+        }
+        let candidate = SlotPair(active: before.active, standby: model, generation: before.generation)
+        guard StateFile.fits(candidate) else {
+            return .failure(SlotError(.invalidArgument, .pathRefused,
+                "the slot state with artifact path \(artifact) does not fit the state file's \(StateFile.regionSize)-byte record; use a shorter path; nothing changed"))
+        }
         registry.register(model)
-        return slots.loadStandby(model, persist: persist).map { change in
-            LoadStandbyReply(generation: change.after.generation, standby: change.after.standby?.slotInfo ?? .empty)
+        return slots.loadStandby(model, conditions: conditions, persist: persist).map { change in
+            versionChecksums.withLock { $0[model.version] = model.checksum }
+            return LoadStandbyReply(generation: change.after.generation, standby: change.after.standby?.slotInfo ?? .empty)
         }
     }
 
-    /// The fenced flip, for both Swap and Rollback.
-    public func swap(expectedActive: String?) -> Result<SwapOutcome, SlotError> {
+    /// The fenced flip, for both Swap and Rollback. `fence` (v2) adds the standby fence, the
+    /// deadline and the operation id, all checked under the control lock.
+    public func swap(expectedActive: String?, fence: SwapFence? = nil, actor: String = "unknown") -> Result<SwapOutcome, SlotError> {
         let started = Clock.monotonicNanos()
-        return slots.swap(expectedActive: expectedActive, persist: persist).map { change in
+        let conditions = fence.map {
+            ControlConditions(expectedStandby: $0.expectedStandby, expectedStandbyChecksum: $0.expectedStandbyChecksum,
+                              deadlineUnixMicros: $0.deadlineUnixMicros, operationID: $0.operationID, force: $0.flags.contains(.force))
+        } ?? .none
+        let result = slots.swap(expectedActive: expectedActive, conditions: conditions, persist: persist).map { change in
             SwapOutcome(previousVersion: change.before.active?.version ?? "",
                         activeVersion: change.after.active?.version ?? "",
                         generation: change.after.generation,
                         timestampMicros: Clock.wallMicros(),
                         swapNanos: Clock.monotonicNanos() - started)
         }
+        let micros = String((Clock.monotonicNanos() - started) / 1000)
+        switch result {
+        case .success(let outcome):
+            NodeLog.event("swap", [("actor", actor), ("result", "ok"), ("from", outcome.previousVersion), ("to", outcome.activeVersion),
+                                   ("generation", String(outcome.generation)), ("us", micros)])
+        case .failure(let error):
+            NodeLog.event("swap", level: "warn", [("actor", actor), ("result", "refused"), ("status", error.status.name),
+                                                  ("reason", error.reason.name), ("expected", expectedActive ?? ""), ("message", error.message), ("us", micros)])
+        }
+        return result
     }
 
     // MARK: Node-wide answers
@@ -115,10 +214,17 @@ public final class ControlPlane: Sendable {
         return ReadyReply(ready: true, reason: "")
     }
 
-    public func info() -> InfoReply {
+    /// Both slots; on a v2 connection (`protocolVersion` ≥ 2) with the v2 extension.
+    public func info(protocolVersion: UInt8 = 1) -> InfoReply {
         let pair = slots.current()
+        let ext = protocolVersion >= 2
+            ? InfoExtension(activeSlot: SlotExtension(acceptsMissing: pair.active?.acceptsMissing ?? false),
+                            standbySlot: SlotExtension(acceptsMissing: pair.standby?.acceptsMissing ?? false),
+                            lastOperationID: pair.operationID,
+                            standbyGoldenRowsChecked: UInt16(clamping: pair.standby?.goldenRowsChecked ?? 0))
+            : nil
         return InfoReply(generation: pair.generation, ready: ready().ready, draining: isDraining,
-                         active: pair.active?.slotInfo ?? .empty, standby: pair.standby?.slotInfo ?? .empty)
+                         active: pair.active?.slotInfo ?? .empty, standby: pair.standby?.slotInfo ?? .empty, extension: ext)
     }
 
     public func metrics() -> MetricsReply {

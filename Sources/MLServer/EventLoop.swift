@@ -8,6 +8,8 @@ import Synchronization
 /// State every loop shares: the connection count (touched on accept and close only).
 final class LoopShared: Sendable {
     let connectionCount = Atomic<Int>(0)
+    /// Connections the drain deadline cut with replies still unsent (reported at exit).
+    let cutAtDrainDeadline = Atomic<Int>(0)
     let nextSerial = Atomic<UInt64>(1)
     /// Loads run here, off the loops: reading and hashing an artifact may take milliseconds.
     let loadQueue = DispatchQueue(label: "mlserve.load")
@@ -33,6 +35,14 @@ final class EventLoop: @unchecked Sendable {
     private var listenFD: Int32
     private var connections: [Connection?] = []
     private var openConnections = 0
+    /// Held open so that, out of descriptors, one can be freed to accept a connection and tell
+    /// it so, instead of leaving it in the backlog (where the listener reports it ready forever).
+    private var spareFD: Int32 = -1
+    /// Out of descriptors with no spare: the listener is off until then.
+    private var listenerPausedUntil: UInt64 = 0
+    private var nextSweep: UInt64 = 0
+    /// Protocol-error and timeout log lines, rate-limited per loop.
+    var logLimit = LogRateLimit()
 
     // The slot snapshot this loop serves from, refreshed when the generation moves.
     @exclusivity(unchecked) var pair: SlotPair
@@ -78,7 +88,11 @@ final class EventLoop: @unchecked Sendable {
         activeBlock = pair.active.flatMap { control.registry.block(version: $0.version, loop: index) }
         activeKernel = pair.active?.kernel
         activeCounters = activeBlock?.cells
-        if listenFD >= 0 { register(listenFD, events: EPOLLIN.rawValue) }
+        // The listener is shared by every loop: EPOLLEXCLUSIVE wakes one of them per connection.
+        if listenFD >= 0 {
+            register(listenFD, events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue)
+            spareFD = Glibc.open("/dev/null", O_RDONLY | O_CLOEXEC)
+        }
         register(wakeFD, events: EPOLLIN.rawValue)
     }
 
@@ -87,6 +101,7 @@ final class EventLoop: @unchecked Sendable {
         scoreScratch.deallocate()
         Glibc.close(epollFD)
         Glibc.close(wakeFD)
+        if spareFD >= 0 { Glibc.close(spareFD) }
     }
 
     // MARK: Cross-thread entry points
@@ -122,14 +137,24 @@ final class EventLoop: @unchecked Sendable {
             // scheduler runs this thread as soon as a controller's request wakes it.
             _ = cepoll_request_short_slice(100_000)
         }
+        if index == 0, let fault = getenv("MLSERVE_TEST_FAULT"), String(cString: fault) == "epoll" {
+            Glibc.close(epollFD)  // test hook: the next epoll_wait fails as a broken loop's would
+        }
         let capacity = 256
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         defer { events.deallocate() }
         var drainDeadline: UInt64? = nil
         while true {
-            let timeout: Int32 = drainDeadline == nil ? -1 : 50
+            let timeout: Int32 = drainDeadline == nil ? 1000 : 50
             let count = epoll_wait(epollFD, events, Int32(capacity), timeout)
-            if count < 0 && errno != EINTR { break }
+            if count < 0 && errno != EINTR {
+                // A loop that stops silently would leave its connections hanging and its share of
+                // new connections unanswered: the node exits so that a supervisor restarts it.
+                let why = String(cString: strerror(errno))
+                NodeLog.event("loop_failed", level: "error", [("loop", String(index)), ("call", "epoll_wait"), ("error", why)])
+                NodeLog.plain("mlserve: event loop \(index) failed: epoll_wait: \(why); exiting")
+                _exit(70)
+            }
             for i in 0..<max(0, Int(count)) {
                 let fd = Int32(truncatingIfNeeded: events[i].data.u64)
                 let flags = events[i].events
@@ -153,23 +178,101 @@ final class EventLoop: @unchecked Sendable {
                 drainDeadline = Clock.monotonicNanos() + config.drainTimeoutNanos
                 beginDrain()
             }
-            if let deadline = drainDeadline, openConnections == 0 || Clock.monotonicNanos() > deadline {
+            let now = Clock.monotonicNanos()
+            if drainDeadline != nil {
+                lingerHalfClosed()
+            } else if now >= nextSweep {
+                sweep(now: now)
+                nextSweep = now + 250_000_000
+            }
+            if let deadline = drainDeadline, openConnections == 0 || now > deadline {
                 break
             }
         }
-        for case let connection? in connections { close(connection) }
+        for case let connection? in connections {
+            if connection.pendingOutput > 0 || !connection.halfClosed {
+                shared.cutAtDrainDeadline.wrappingAdd(1, ordering: .relaxed)
+            }
+            close(connection)
+        }
     }
 
-    /// Stop accepting; answer what each connection has already sent; close as replies drain.
+    /// Stop accepting; note how many bytes each connection had received but not yet read, and
+    /// answer exactly those. Later bytes are read and discarded, and each connection is shut
+    /// down (SHUT_WR) after its last reply, then closed once the peer has it all.
     private func beginDrain() {
         if listenFD >= 0 {
+            // Shared with the other loops: the server closes it once all have stopped.
             epoll_ctl(epollFD, EPOLL_CTL_DEL, listenFD, nil)
-            Glibc.close(listenFD)
             listenFD = -1
         }
         for case let connection? in connections {
+            connection.drainBudget = max(0, Int(cepoll_unread_bytes(connection.fd)))
             readable(connection)
-            guard self.connection(connection.fd) === connection else { continue }
+        }
+    }
+
+    /// Drain: once everything that had arrived is answered and flushed, half-close.
+    private func finishDrainIfAnswered(_ connection: Connection) {
+        guard connection.drainBudget == 0, !connection.halfClosed, !connection.awaitingControl, !connection.migrating,
+              connection.pendingOutput == 0 else { return }
+        // Whatever remains is a partial frame that can never complete within the budget.
+        connection.inputStart = connection.inputEnd
+        if connection.peerClosed {
+            connection.closeAfterFlush = true
+            return
+        }
+        Glibc.shutdown(connection.fd, Int32(SHUT_WR))
+        connection.halfClosed = true
+    }
+
+    /// Half-closed connections whose replies the peer has all acknowledged can close: a close
+    /// before that, with input arriving, would reset the connection and lose them.
+    private func lingerHalfClosed() {
+        for case let connection? in connections where connection.halfClosed {
+            if cepoll_unacknowledged_bytes(connection.fd) == 0 {
+                discardInput(connection)
+                close(connection)
+            }
+        }
+    }
+
+    private func discardInput(_ connection: Connection) {
+        let (space, room) = connection.readSpace()
+        connection.inputStart = 0
+        connection.inputEnd = 0
+        while true {
+            let n = Glibc.read(connection.fd, space, room)
+            if n == 0 { connection.peerClosed = true }
+            if n <= 0 { return }
+        }
+    }
+
+    /// Timeouts, every quarter second: no HELLO in time, a partial frame held open, an idle data
+    /// connection; and the listener back on after running out of descriptors.
+    private func sweep(now: UInt64) {
+        if listenerPausedUntil != 0 && now >= listenerPausedUntil && listenFD >= 0 {
+            listenerPausedUntil = 0
+            register(listenFD, events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue)
+        }
+        for case let connection? in connections where !connection.closeAfterFlush && !connection.awaitingControl {
+            let kind: String
+            if !connection.greeted && now &- connection.acceptedAt > config.helloTimeoutNanos {
+                kind = "hello"
+            } else if connection.partialSince != 0 && now &- connection.partialSince > config.frameTimeoutNanos {
+                kind = "frame"
+            } else if connection.greeted && connection.role != .controller && config.idleTimeoutNanos > 0
+                        && connection.inputEnd == connection.inputStart && connection.pendingOutput == 0
+                        && now &- connection.lastActivity > config.idleTimeoutNanos {
+                kind = "idle"
+            } else {
+                continue
+            }
+            if logLimit.admit(now: now) {
+                NodeLog.event("connection_timeout", level: "warn", [("peer", NodeLog.peer(connection.fd)), ("kind", kind),
+                                                                    ("buffered", String(connection.inputEnd - connection.inputStart))])
+            }
+            reject(connection, .unavailable, .idleTimeout, kind == "idle" ? "idle connection closed" : "\(kind == "hello" ? "HELLO" : "frame") not completed in time; closing", requestID: 0)
             connection.closeAfterFlush = true
             finishIO(connection)
         }
@@ -182,23 +285,58 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func acceptAll() {
-        while listenFD >= 0, let fd = Listener.accept(listenFD) {
+        while listenFD >= 0 {
+            guard let fd = Listener.accept(listenFD) else {
+                if errno == EMFILE || errno == ENFILE { outOfDescriptors() }
+                return
+            }
             let count = shared.connectionCount.wrappingAdd(1, ordering: .relaxed).newValue
             if count > config.maxConnections {
                 shared.connectionCount.wrappingSubtract(1, ordering: .relaxed)
-                // Before HELLO no version is agreed: the v1 layout, which every client reads.
-                let bytes = ErrorReply(message: "connection limit of \(config.maxConnections) reached; retry later")
-                    .frameBytes(requestID: 0, status: .resourceExhausted)
-                _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
-                Glibc.close(fd)
+                refuseAtLimit(fd)
                 continue
             }
             let connection = Connection(fd: fd, serial: shared.nextSerial.wrappingAdd(1, ordering: .relaxed).oldValue)
+            let now = Clock.monotonicNanos()
+            connection.acceptedAt = now
+            connection.lastActivity = now
+            connection.reserveOnly = count > config.maxConnections - config.controllerReserve
             while connections.count <= Int(fd) { connections.append(nil) }
             connections[Int(fd)] = connection
             openConnections += 1
             connection.registeredEvents = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
             register(fd, events: connection.registeredEvents)
+        }
+    }
+
+    /// RESOURCE_EXHAUSTED before HELLO (v1 layout), then close.
+    private func refuseAtLimit(_ fd: Int32) {
+        // Before HELLO no version is agreed: the v1 layout, which every client reads.
+        let bytes = ErrorReply(message: "connection limit of \(config.maxConnections) reached; retry later")
+            .frameBytes(requestID: 0, status: .resourceExhausted)
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
+        Glibc.close(fd)
+    }
+
+    /// EMFILE/ENFILE: the pending connection stays in the backlog and the listener stays ready.
+    /// Free the spare descriptor, accept with it, refuse, and take the spare back; without one,
+    /// stop listening for 100 ms. Either way the loop does not spin.
+    private func outOfDescriptors() {
+        let now = Clock.monotonicNanos()
+        if logLimit.admit(now: now) {
+            NodeLog.event("out_of_descriptors", level: "warn", [("loop", String(index)), ("connections", String(shared.connectionCount.load(ordering: .relaxed)))])
+        }
+        for _ in 0..<64 where spareFD >= 0 {
+            Glibc.close(spareFD)
+            spareFD = -1
+            let fd = Listener.accept(listenFD)
+            if let fd { refuseAtLimit(fd) }
+            spareFD = Glibc.open("/dev/null", O_RDONLY | O_CLOEXEC)
+            if fd == nil { break }
+        }
+        if spareFD < 0 {
+            epoll_ctl(epollFD, EPOLL_CTL_DEL, listenFD, nil)
+            listenerPausedUntil = now + 100_000_000
         }
     }
 
@@ -211,7 +349,9 @@ final class EventLoop: @unchecked Sendable {
 
     /// Reads while paused would only buffer; writes are wanted only while output is pending.
     private func updateInterest(_ connection: Connection) {
-        var wanted: UInt32 = connection.paused ? 0 : (EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
+        // Draining with everything that had arrived read: more input would only be discarded later.
+        let reading = !connection.paused && (connection.drainBudget != 0 || connection.halfClosed)
+        var wanted: UInt32 = reading ? (EPOLLIN.rawValue | EPOLLRDHUP.rawValue) : 0
         if connection.pendingOutput > 0 { wanted |= EPOLLOUT.rawValue }
         guard wanted != connection.registeredEvents else { return }
         var event = epoll_event()
@@ -252,6 +392,9 @@ final class EventLoop: @unchecked Sendable {
             connections[Int(connection.fd)] = connection
             openConnections += 1
             register(connection.fd, events: 0)
+            if stopRequested.load(ordering: .acquiring) && connection.drainBudget < 0 {
+                connection.drainBudget = max(0, Int(cepoll_unread_bytes(connection.fd)))
+            }
             refreshSlots()
             process(connection, receivedAt: Clock.monotonicNanos())
             finishIO(connection)
@@ -261,14 +404,22 @@ final class EventLoop: @unchecked Sendable {
     // MARK: I/O events
 
     private func readable(_ connection: Connection) {
+        if connection.halfClosed {
+            discardInput(connection)
+            if connection.peerClosed { close(connection) }
+            return
+        }
         if !connection.paused {
             let (space, room) = connection.readSpace()
-            if room > 0 {
-                let n = Glibc.read(connection.fd, space, room)
+            let wanted = connection.drainBudget >= 0 ? min(room, connection.drainBudget) : room
+            if wanted > 0 {
+                let n = Glibc.read(connection.fd, space, wanted)
                 if n > 0 {
                     connection.inputEnd += n
+                    if connection.drainBudget > 0 { connection.drainBudget -= n }
                 } else if n == 0 {
                     connection.peerClosed = true
+                    if connection.drainBudget > 0 { connection.drainBudget = 0 }
                 } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
                     close(connection)
                     return
@@ -277,7 +428,10 @@ final class EventLoop: @unchecked Sendable {
         }
         // After each read: a request that arrived after a swap's acknowledgement must see it.
         refreshSlots()
-        process(connection, receivedAt: Clock.monotonicNanos())
+        let now = Clock.monotonicNanos()
+        connection.lastActivity = now
+        process(connection, receivedAt: now)
+        notePartialFrame(connection, now: now)
         if connection.peerClosed && !connection.closeAfterFlush && !connection.awaitingControl {
             let leftover = connection.inputEnd - connection.inputStart
             if leftover > 0 {
@@ -291,11 +445,22 @@ final class EventLoop: @unchecked Sendable {
         finishIO(connection)
     }
 
+    /// Starts (or clears) the partial-frame timer: a frame begun and not finished.
+    private func notePartialFrame(_ connection: Connection, now: UInt64) {
+        if !connection.paused && connection.inputEnd > connection.inputStart {
+            if connection.partialSince == 0 { connection.partialSince = now }
+        } else {
+            connection.partialSince = 0
+        }
+    }
+
     private func writable(_ connection: Connection) {
         guard connection.flush() else { close(connection); return }
         if connection.pendingOutput == 0 && !connection.paused && connection.inputEnd > connection.inputStart {
             refreshSlots()
-            process(connection, receivedAt: Clock.monotonicNanos())
+            let now = Clock.monotonicNanos()
+            process(connection, receivedAt: now)
+            notePartialFrame(connection, now: now)
         }
         finishIO(connection)
     }
@@ -306,6 +471,7 @@ final class EventLoop: @unchecked Sendable {
         if connection.migrating, let target = controlLoop {
             return handOff(connection, to: target)
         }
+        if connection.drainBudget >= 0 { finishDrainIfAnswered(connection) }
         if connection.closeAfterFlush && connection.pendingOutput == 0 && !connection.awaitingControl {
             close(connection)
             return
@@ -352,7 +518,9 @@ final class EventLoop: @unchecked Sendable {
         let control = self.control
         shared.loadQueue.async { [self] in
             let bytes: [UInt8]
-            switch control.loadStandby(artifact: request.artifact, expectedChecksum: request.expectedChecksum) {
+            let actor = "rpc:" + NodeLog.peer(fd)
+            switch control.loadStandby(artifact: request.artifact, expectedChecksum: request.expectedChecksum,
+                                       options: request.options, actor: actor) {
             case .success(let reply):
                 bytes = reply.frameBytes(requestID: requestID)
             case .failure(let error):

@@ -1,21 +1,20 @@
 import CEpoll
 import Glibc
 
-/// Listening TCP sockets, for the event loops and the admin server. Each event loop gets its own
-/// socket on the same port (SO_REUSEPORT), so the kernel spreads new connections over the loops
-/// with no hand-off between threads.
+/// Listening TCP sockets, for the event loops and the admin server. The event loops share ONE
+/// socket (each registers it with EPOLLEXCLUSIVE), never SO_REUSEPORT: that option lets any other
+/// process of the same user bind the port too, and a second node started by mistake would
+/// silently take half of the new connections. Without it a second bind fails with EADDRINUSE.
 enum Listener {
     /// A non-blocking listening socket on `host` (IPv4 dotted quad or IPv6 literal); port 0 picks
     /// an ephemeral one (`boundPort` reads it back). SO_REUSEADDR so a restarted node can rebind at
-    /// once. `reusePort` (SO_REUSEPORT) for the event loops, one socket each on the same port; the
-    /// admin port leaves it off, so two nodes on one host cannot silently share (and split) it.
-    static func open(host: String, port: UInt16, reusePort: Bool, backlog: Int32 = 1024) throws(SocketError) -> Int32 {
+    /// once (it does not allow two listeners on one port).
+    static func open(host: String, port: UInt16, backlog: Int32 = 1024) throws(SocketError) -> Int32 {
         let v6 = host.contains(":")
         let fd = socket(v6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SocketError("socket") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        if reusePort { setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) }
         var bound: Int32
         if v6 {
             var address = sockaddr_in6()

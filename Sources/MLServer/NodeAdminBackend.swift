@@ -22,7 +22,7 @@ public struct NodeAdminBackend: AdminBackend {
     public func metrics() -> MetricsReply { control.metrics() }
 
     public func rollback(expectedActive: String?) -> Result<SwapOutcome, AdminFailure> {
-        control.swap(expectedActive: expectedActive).mapError { AdminFailure($0.status, $0.reason, $0.message) }
+        control.swap(expectedActive: expectedActive, actor: "admin").mapError { AdminFailure($0.status, $0.reason, $0.message) }
     }
 
     public func reload(artifact: String, expectedChecksum: Digest32, expectedActive: String?) -> Result<SwapOutcome, AdminFailure> {
@@ -30,11 +30,13 @@ public struct NodeAdminBackend: AdminBackend {
         if let expected = expectedActive, !expected.isEmpty, let active = control.slots.current().active, active.version != expected {
             return .failure(AdminFailure(.failedPrecondition, .fenceActiveMismatch, "expected active version \(expected) but active is \(active.version); nothing changed"))
         }
-        switch control.loadStandby(artifact: artifact, expectedChecksum: expectedChecksum) {
+        switch control.loadStandby(artifact: artifact, expectedChecksum: expectedChecksum, actor: "admin") {
         case .failure(let error): return .failure(AdminFailure(error.status, error.reason, error.message))
         case .success: return rollback(expectedActive: expectedActive)
         }
     }
+
+    public func stateRecovery() -> String? { control.stateRecovery }
 
     public func checkToken(_ presented: String) -> TokenCheck {
         control.checkToken(presented) ? .ok : .wrong

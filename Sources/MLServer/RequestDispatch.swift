@@ -30,6 +30,16 @@ extension EventLoop {
     func protocolError(_ connection: Connection, _ error: WireError, requestID: UInt32) {
         reject(connection, error.status, error.reason, error.description, requestID: requestID)
         if error.closesConnection { connection.closeAfterFlush = true }
+        logProtocolError(connection, error, requestID: requestID)
+    }
+
+    /// One rate-limited line per protocol error, with the peer and a hex sample of the bytes.
+    func logProtocolError(_ connection: Connection, _ error: WireError, requestID: UInt32) {
+        guard logLimit.admit(now: Clock.monotonicNanos()) else { return }
+        NodeLog.event("protocol_error", level: "warn", [
+            ("peer", NodeLog.peer(connection.fd)), ("status", error.status.name), ("request", String(requestID)),
+            ("closes", error.closesConnection ? "yes" : "no"), ("error", error.description),
+            ("sample", NodeLog.sample(connection.bufferedInput))])
     }
 
     /// Every refusal is answered here: the status, and the typed reason on v2 connections.
@@ -69,17 +79,19 @@ extension EventLoop {
                 connection.append(control.ready(), requestID: id)
             case .info:
                 _ = try InfoRequest.decode(payload: payload)
-                connection.append(control.info(), requestID: id)
+                connection.append(control.info(protocolVersion: connection.protocolVersion), requestID: id)
             case .metrics:
                 _ = try MetricsRequest.decode(payload: payload)
                 connection.append(control.metrics(), requestID: id)
             case .loadStandby:
-                submitLoad(try LoadStandby.decode(payload: payload), connection: connection, requestID: id)
+                submitLoad(try LoadStandby.decode(payload: payload, version: connection.protocolVersion), connection: connection, requestID: id)
             case .swap, .rollback:
                 // One fenced flip; only the reply's type differs (Rollback answers the runbook).
-                let expected = type == .swap ? try SwapRequest.decode(payload: payload).expectedActive
-                                             : try RollbackRequest.decode(payload: payload).expectedActive
-                switch control.swap(expectedActive: expected) {
+                let version = connection.protocolVersion
+                let (expected, fence) = type == .swap
+                    ? try SwapRequest.decode(payload: payload, version: version).parts
+                    : try RollbackRequest.decode(payload: payload, version: version).parts
+                switch control.swap(expectedActive: expected, fence: fence, actor: "rpc:" + NodeLog.peer(connection.fd)) {
                 case .success(let outcome) where type == .swap: connection.append(SwapReply(outcome), requestID: id)
                 case .success(let outcome): connection.append(RollbackReply(outcome), requestID: id)
                 case .failure(let error): reject(connection, error, requestID: id)
@@ -204,6 +216,14 @@ extension EventLoop {
             return reject(connection, .unimplemented, .versionUnsupported,
                           "no common protocol version: client speaks \(hello.minVersion)...\(hello.maxVersion), node speaks \(supported.lowerBound)...\(supported.upperBound)",
                           requestID: requestID)
+        }
+        if connection.reserveOnly && hello.role != .controller {
+            // About the connection, not the request: id 0, as for the limit at accept (and in the
+            // v1 layout, since no version is agreed), so clients read it as connectionLimit.
+            connection.closeAfterFlush = true
+            return reject(connection, .resourceExhausted, .connectionLimit,
+                          "connection limit: the last \(config.controllerReserve) of \(config.maxConnections) connections are kept for controllers; retry later",
+                          requestID: 0)
         }
         if hello.role == .controller {
             guard control.checkToken(hello.token) else {

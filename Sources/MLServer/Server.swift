@@ -3,13 +3,15 @@ import Glibc
 import MLModel
 import MLWire
 
-/// The serving node: N event loops, each on its own thread with its own SO_REUSEPORT listener.
+/// The serving node: N event loops, each on its own thread, sharing one listening socket (each
+/// loop's epoll holds it with EPOLLEXCLUSIVE, so a new connection wakes one loop, not all).
 public final class Server: @unchecked Sendable {
     public let config: ServerConfig
     public let control: ControlPlane
     private let shared = LoopShared()
     private var loops: [EventLoop] = []  // set in start(), read-only afterwards
     private var threads: [pthread_t] = []
+    private var listenFD: Int32 = -1  // set in start(), closed once every loop has stopped
 
     public init(config: ServerConfig, control: ControlPlane) {
         self.config = config
@@ -19,22 +21,15 @@ public final class Server: @unchecked Sendable {
     /// Binds and starts the loops; returns the bound port (useful with port 0).
     @discardableResult
     public func start() throws -> UInt16 {
-        let first = try Listener.open(host: config.host, port: config.port, reusePort: true)
-        let port = Listener.boundPort(first)
-        var listeners = [first]
-        do {
-            for _ in 1..<max(1, config.loops) {
-                listeners.append(try Listener.open(host: config.host, port: port, reusePort: true))
-            }
-        } catch {
-            listeners.forEach { Glibc.close($0) }
-            throw error
-        }
-        for (index, fd) in listeners.enumerated() {
+        let fd = try Listener.open(host: config.host, port: config.port)
+        let port = Listener.boundPort(fd)
+        listenFD = fd
+        let count = max(1, config.loops)
+        for index in 0..<count {
             loops.append(try EventLoop(index: index, config: config, control: control, shared: shared, listenFD: fd))
         }
         // One more loop, without a listener, for controller connections (see `controlLoop`).
-        let controlLoop = try EventLoop(index: listeners.count, config: config, control: control, shared: shared, listenFD: -1)
+        let controlLoop = try EventLoop(index: count, config: config, control: control, shared: shared, listenFD: -1)
         for loop in loops { loop.controlLoop = controlLoop }
         loops.append(controlLoop)
         for loop in loops {
@@ -47,15 +42,24 @@ public final class Server: @unchecked Sendable {
     public func shutdown() {
         control.beginDraining()
         loops.forEach { $0.requestStop() }
+        // Stop listening now, for every loop at once: new connections are refused instead of
+        // waiting in a backlog nobody will accept from. The descriptor is closed after the loops
+        // have let go of it (waitUntilStopped), so its number cannot be reused under them.
+        if listenFD >= 0 { Glibc.shutdown(listenFD, Int32(SHUT_RDWR)) }
     }
 
     /// Blocks until every loop has exited.
     public func waitUntilStopped() {
         for thread in threads { pthread_join(thread, nil) }
         threads.removeAll()
+        if listenFD >= 0 { Glibc.close(listenFD) }
+        listenFD = -1
     }
 
     public var connectionCount: Int { shared.connectionCount.load(ordering: .relaxed) }
+
+    /// Connections the drain deadline closed before their replies were all delivered.
+    public var connectionsCutAtDrainDeadline: Int { shared.cutAtDrainDeadline.load(ordering: .relaxed) }
 }
 
 /// Dedicated pthreads for the loops: a Dispatch hop costs 160-250 ns that the loops never pay.

@@ -16,21 +16,36 @@ public enum TokenSource {
             guard !token.isEmpty else { throw SocketError("token file \(file) is empty", code: EINVAL) }
             return (token, file)
         }
-        let token = randomHex(bytes: 24)
+        let token = try randomHex(bytes: 24)
         let fd = Glibc.open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw SocketError("create token file \(file)") }
-        let line = token + "\n"
-        _ = line.withCString { Glibc.write(fd, $0, strlen($0)) }
+        let line = Array((token + "\n").utf8)
+        let written = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress!, $0.count) }
+        // Durable before anyone is told to use it: a token file lost to a crash would lock the
+        // controllers out after the restart.
+        let synced = Glibc.fsync(fd) == 0 && StateFile.syncDirectory(of: file)
+        let code = errno
         Glibc.close(fd)
+        guard written == line.count, synced else {
+            unlink(file)
+            throw SocketError("write token file \(file)", code: written == line.count ? code : (written < 0 ? code : ENOSPC))
+        }
         return (token, file + " (created)")
     }
 
-    static func randomHex(bytes count: Int) -> String {
+    /// `count` bytes from the kernel's CSPRNG as hex; throws when it cannot deliver them all
+    /// (a token of zeros would be one anyone could guess). `source` is for tests.
+    public static func randomHex(bytes count: Int, source: String = "/dev/urandom") throws -> String {
         var bytes = [UInt8](repeating: 0, count: count)
-        let fd = Glibc.open("/dev/urandom", O_RDONLY | O_CLOEXEC)
-        if fd >= 0 {
-            _ = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, count) }
-            Glibc.close(fd)
+        let fd = Glibc.open(source, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SocketError("open \(source) for a random token") }
+        defer { Glibc.close(fd) }
+        var filled = 0
+        while filled < count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, count - filled) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw SocketError("read \(source) for a random token", code: n < 0 ? errno : EIO) }
+            filled += n
         }
         return bytes.map { String(format: "%02x", $0) }.joined()
     }

@@ -17,6 +17,7 @@ public final class LocalNode {
     public let token: String
     public let executable: URL
     private let output = OutputBox()
+    private let errors = OutputBox()
 
     public var pid: Int32 { process.processIdentifier }
 
@@ -34,8 +35,9 @@ public final class LocalNode {
         return (0..<3).map { _ in String(generator.next() as UInt64, radix: 16) }.joined()
     }
 
+    /// `captureErrors`: keep the node's stderr (its log lines) in `logged`; otherwise discarded.
     public init(executable: URL = LocalNode.siblingExecutable(), arguments: [String], token: String = LocalNode.randomToken(),
-                startupTimeout: TimeInterval = 20) throws(Failure) {
+                startupTimeout: TimeInterval = 20, captureErrors: Bool = false) throws(Failure) {
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw Failure(description: "mlserve not found at \(executable.path); build the package first (swift build)")
         }
@@ -48,19 +50,12 @@ public final class LocalNode {
         process.environment = environment
         let pipe = Pipe()
         process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
+        let errorPipe = captureErrors ? Pipe() : nil
+        if let errorPipe { process.standardError = errorPipe } else { process.standardError = FileHandle.nullDevice }
         do { try process.run() } catch { throw Failure(description: "cannot start \(executable.path): \(error.localizedDescription)") }
-        let box = output
-        let handle = pipe.fileHandleForReading
-        Thread.detachNewThread {
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                box.append(chunk)
-            }
-            box.finish()
-        }
-        guard let port = box.waitForPort(timeout: startupTimeout) else {
+        LocalNode.drain(pipe.fileHandleForReading, into: output)
+        if let errorPipe { LocalNode.drain(errorPipe.fileHandleForReading, into: errors) }
+        guard let port = output.waitForPort(timeout: startupTimeout) else {
             process.terminate()
             process.waitUntilExit()
             throw Failure(description: "\(executable.path) did not print `ready port=N` within \(Int(startupTimeout)) s (exit status \(process.terminationStatus))")
@@ -69,6 +64,17 @@ public final class LocalNode {
     }
 
     deinit { if process.isRunning { stop(timeout: 2) } }
+
+    private static func drain(_ handle: FileHandle, into box: OutputBox) {
+        Thread.detachNewThread {
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                box.append(chunk)
+            }
+            box.finish()
+        }
+    }
 
     /// SIGTERM (the node drains and exits 0), then SIGKILL after `timeout`. The exit status, or
     /// nil when it had to be killed.
@@ -97,6 +103,14 @@ public final class LocalNode {
 
     /// Everything the node printed so far (all of it once it has exited).
     public var printed: String { output.text }
+
+    /// What the node wrote on stderr so far (its log), when started with `captureErrors`.
+    public var logged: String { errors.text }
+
+    /// Waits until the log has a line containing `text`; false after `timeout`.
+    public func waitForLog(_ text: String, timeout: TimeInterval = 10) -> Bool {
+        errors.waitFor(text, timeout: timeout)
+    }
 }
 
 /// The child's stdout, shared between the reader thread and the owner.
@@ -123,6 +137,16 @@ private final class OutputBox: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    func waitFor(_ text: String, timeout: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if String(decoding: bytes, as: UTF8.self).contains(text) { return true }
+            if ended || !condition.wait(until: deadline) { return String(decoding: bytes, as: UTF8.self).contains(text) }
+        }
     }
 
     func waitForPort(timeout: TimeInterval) -> UInt16? {

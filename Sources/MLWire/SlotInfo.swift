@@ -70,7 +70,74 @@ public struct SlotInfo: Equatable, Sendable {
     }
 }
 
-/// Answer to Info: both slots and the generation (PROTOCOL.md §11.7).
+/// The v2 per-slot fields of INFO_REPLY (PROTOCOL.md §11.7).
+public struct SlotExtension: Equatable, Sendable {
+    /// 0 empty, 1 warming, 2 warm.
+    public var warmState: UInt8
+    public var acceptsMissing: Bool
+
+    public init(warmState: UInt8 = 0, acceptsMissing: Bool = false) {
+        self.warmState = warmState
+        self.acceptsMissing = acceptsMissing
+    }
+
+    static let size = 4
+
+    func write(to w: inout ByteWriter) {
+        w.write(warmState)
+        w.write(UInt8(acceptsMissing ? 1 : 0))
+        w.write(UInt16(0))
+    }
+
+    init(from r: inout ByteReader) throws(WireError) {
+        warmState = try r.readUInt8("warm_state")
+        acceptsMissing = try r.readUInt8("accepts_missing") != 0
+        try r.readReserved(2)
+    }
+}
+
+/// Everything INFO_REPLY appends in protocol v2, with zero defaults so each owner fills only its
+/// own values: per slot (active, then standby) warmth and missing-value support, then the
+/// node-wide operation id of the last control change, shadow rate and golden rows checked.
+public struct InfoExtension: Equatable, Sendable {
+    public var activeSlot: SlotExtension
+    public var standbySlot: SlotExtension
+    /// The operation id carried by the last LOAD_STANDBY / SWAP / ROLLBACK that changed the
+    /// slots (empty: none, or a change without one).
+    public var lastOperationID: String
+    public var shadowRate: Float
+    public var standbyGoldenRowsChecked: UInt16
+
+    public init(activeSlot: SlotExtension = SlotExtension(), standbySlot: SlotExtension = SlotExtension(),
+                lastOperationID: String = "", shadowRate: Float = 0, standbyGoldenRowsChecked: UInt16 = 0) {
+        self.activeSlot = activeSlot
+        self.standbySlot = standbySlot
+        self.lastOperationID = lastOperationID
+        self.shadowRate = shadowRate
+        self.standbyGoldenRowsChecked = standbyGoldenRowsChecked
+    }
+
+    var size: Int { 2 * SlotExtension.size + ByteWriter.size(of: lastOperationID) + 4 + 2 }
+
+    func write(to w: inout ByteWriter) {
+        activeSlot.write(to: &w)
+        standbySlot.write(to: &w)
+        w.write(string: lastOperationID)
+        w.write(shadowRate)
+        w.write(standbyGoldenRowsChecked)
+    }
+
+    init(from r: inout ByteReader) throws(WireError) {
+        activeSlot = try SlotExtension(from: &r)
+        standbySlot = try SlotExtension(from: &r)
+        lastOperationID = try r.readString("last_operation_id", limit: Limits.operationID)
+        shadowRate = try r.readFloat("shadow_rate")
+        standbyGoldenRowsChecked = try r.readUInt16("standby_golden_rows_checked")
+    }
+}
+
+/// Answer to Info: both slots and the generation (PROTOCOL.md §11.7). `extension` nil is the v1
+/// layout; a v2 connection always gets one.
 public struct InfoReply: WireMessage {
     public static let messageType = MessageType.infoReply
 
@@ -79,16 +146,21 @@ public struct InfoReply: WireMessage {
     public var draining: Bool
     public var active: SlotInfo
     public var standby: SlotInfo
+    public var `extension`: InfoExtension?
 
-    public init(generation: UInt64, ready: Bool, draining: Bool, active: SlotInfo, standby: SlotInfo) {
+    public init(generation: UInt64, ready: Bool, draining: Bool, active: SlotInfo, standby: SlotInfo, extension: InfoExtension? = nil) {
         self.generation = generation
         self.ready = ready
         self.draining = draining
         self.active = active
         self.standby = standby
+        self.extension = `extension`
     }
 
-    public var payloadSize: Int { 12 + active.size + standby.size }
+    /// The operation id of the node's last control change; nil from a v1 node.
+    public var lastOperationID: String? { `extension`?.lastOperationID }
+
+    public var payloadSize: Int { 12 + active.size + standby.size + (`extension`?.size ?? 0) }
 
     public func write(to w: inout ByteWriter) {
         w.write(generation)
@@ -97,6 +169,7 @@ public struct InfoReply: WireMessage {
         w.write(UInt16(0))
         active.write(to: &w)
         standby.write(to: &w)
+        `extension`?.write(to: &w)
     }
 
     public init(from r: inout ByteReader) throws(WireError) {
@@ -106,5 +179,6 @@ public struct InfoReply: WireMessage {
         try r.readReserved(2)
         active = try SlotInfo(from: &r)
         standby = try SlotInfo(from: &r)
+        `extension` = r.version >= 2 ? try InfoExtension(from: &r) : nil
     }
 }

@@ -1,18 +1,88 @@
+/// Control-request flags (PROTOCOL.md §11.9–11.11, v2). Bits other than these are reserved
+/// and must be zero.
+public struct ControlFlags: OptionSet, Equatable, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    /// LOAD_STANDBY: allow reloading the active artifact. SWAP/ROLLBACK: allow a standby that is
+    /// not warm yet.
+    public static let force = ControlFlags(rawValue: 0x01)
+    static let known: ControlFlags = [.force]
+}
+
+/// The v2 tail of SWAP and ROLLBACK: the standby the caller expects to become active, a deadline
+/// after which the node must refuse the request, and the fleet operation it belongs to.
+public struct SwapFence: Equatable, Sendable {
+    /// Empty: the standby is not fenced.
+    public var expectedStandby: String
+    /// All zero: any checksum.
+    public var expectedStandbyChecksum: Digest32
+    /// Wall-clock microseconds since the Unix epoch; 0 = no deadline.
+    public var deadlineUnixMicros: Int64
+    public var operationID: String
+    public var flags: ControlFlags
+
+    public init(expectedStandby: String = "", expectedStandbyChecksum: Digest32 = .zero, deadlineUnixMicros: Int64 = 0,
+                operationID: String = "", flags: ControlFlags = []) {
+        self.expectedStandby = expectedStandby
+        self.expectedStandbyChecksum = expectedStandbyChecksum
+        self.deadlineUnixMicros = deadlineUnixMicros
+        self.operationID = operationID
+        self.flags = flags
+    }
+
+    var size: Int { ByteWriter.size(of: expectedStandby) + 32 + 8 + ByteWriter.size(of: operationID) + 4 }
+
+    func write(to w: inout ByteWriter) {
+        w.write(string: expectedStandby)
+        w.write(digest: expectedStandbyChecksum)
+        w.write(deadlineUnixMicros)
+        w.write(string: operationID)
+        w.write(flags.rawValue)
+        w.writeZeros(3)
+    }
+
+    init(from r: inout ByteReader, type: MessageType) throws(WireError) {
+        expectedStandby = try r.readString("expected_standby", limit: Limits.version)
+        expectedStandbyChecksum = try r.readDigest()
+        deadlineUnixMicros = try r.readInt64("deadline")
+        operationID = try r.readString("operation_id", limit: Limits.operationID)
+        flags = try ControlFlags.read(from: &r, type: type)
+    }
+}
+
+extension ControlFlags {
+    static func read(from r: inout ByteReader, type: MessageType) throws(WireError) -> ControlFlags {
+        let flags = ControlFlags(rawValue: try r.readUInt8("flags"))
+        guard flags.isSubset(of: .known) else { throw .malformed(type, "unknown flag bits 0x\(String(flags.rawValue, radix: 16)) set") }
+        try r.readReserved(3)
+        return flags
+    }
+}
+
 /// Swap active and standby, fenced on the version the caller believes is active
 /// (PROTOCOL.md §11.10). Empty `expectedActive` means unfenced: allowed, not recommended.
+/// `fence` nil is the v1 layout; a v2 connection always carries one.
 public struct SwapRequest: WireMessage {
     public static let messageType = MessageType.swap
 
     public var expectedActive: String
+    public var fence: SwapFence?
 
-    public init(expectedActive: String) { self.expectedActive = expectedActive }
+    public init(expectedActive: String, fence: SwapFence? = nil) {
+        self.expectedActive = expectedActive
+        self.fence = fence
+    }
 
-    public var payloadSize: Int { ByteWriter.size(of: expectedActive) }
+    public var payloadSize: Int { ByteWriter.size(of: expectedActive) + (fence?.size ?? 0) }
 
-    public func write(to w: inout ByteWriter) { w.write(string: expectedActive) }
+    public func write(to w: inout ByteWriter) {
+        w.write(string: expectedActive)
+        fence?.write(to: &w)
+    }
 
     public init(from r: inout ByteReader) throws(WireError) {
         expectedActive = try r.readString("expected_active", limit: Limits.version)
+        fence = r.version >= 2 ? try SwapFence(from: &r, type: Self.messageType) : nil
     }
 }
 
@@ -22,15 +92,23 @@ public struct RollbackRequest: WireMessage {
     public static let messageType = MessageType.rollback
 
     public var expectedActive: String
+    public var fence: SwapFence?
 
-    public init(expectedActive: String) { self.expectedActive = expectedActive }
+    public init(expectedActive: String, fence: SwapFence? = nil) {
+        self.expectedActive = expectedActive
+        self.fence = fence
+    }
 
-    public var payloadSize: Int { ByteWriter.size(of: expectedActive) }
+    public var payloadSize: Int { ByteWriter.size(of: expectedActive) + (fence?.size ?? 0) }
 
-    public func write(to w: inout ByteWriter) { w.write(string: expectedActive) }
+    public func write(to w: inout ByteWriter) {
+        w.write(string: expectedActive)
+        fence?.write(to: &w)
+    }
 
     public init(from r: inout ByteReader) throws(WireError) {
         expectedActive = try r.readString("expected_active", limit: Limits.version)
+        fence = r.version >= 2 ? try SwapFence(from: &r, type: Self.messageType) : nil
     }
 }
 
@@ -88,4 +166,18 @@ public struct RollbackReply: WireMessage {
     public var payloadSize: Int { outcome.size }
     public func write(to w: inout ByteWriter) { outcome.write(to: &w) }
     public init(from r: inout ByteReader) throws(WireError) { outcome = try SwapOutcome(from: &r) }
+}
+
+extension Limits {
+    /// Operation ids (LOAD_STANDBY, SWAP, ROLLBACK v2; INFO_REPLY v2).
+    public static let operationID = 64
+}
+
+extension SwapRequest {
+    /// The fence fields the node checks (the same for Swap and Rollback).
+    public var parts: (expectedActive: String, fence: SwapFence?) { (expectedActive, fence) }
+}
+
+extension RollbackRequest {
+    public var parts: (expectedActive: String, fence: SwapFence?) { (expectedActive, fence) }
 }

@@ -9,11 +9,11 @@ import MLWire
 /// `mlctl artifact create|export|inspect|import`: local files only, no node.
 enum ArtifactCommands {
     static func run(_ arguments: inout Arguments) throws -> ExitCode {
+        let options = try GlobalOptions(&arguments)
         let sub = arguments.positional()
         if sub == "import" { return try importModel(&arguments) }
         let first = arguments.positional()
         let second = arguments.positional()
-        let options = try GlobalOptions(&arguments)
         try arguments.finish()
         do {
             switch sub {

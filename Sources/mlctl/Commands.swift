@@ -10,6 +10,7 @@ enum Commands {
         case "load", "deploy", "swap", "rollback": return try ChangeCommands.run(command, &arguments)
         case "incidents", "history": return try RecordCommands.run(command, &arguments)
         case "watch": return try WatchCommand.run(&arguments)
+        case "fleet": return try FleetCommand.run(&arguments)
         case "demo": return try DemoCommand.run(&arguments)
         case "artifact": return try ArtifactCommands.run(&arguments)
         default: throw Arguments.Failure("unknown command \(command)")

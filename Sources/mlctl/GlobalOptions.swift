@@ -9,14 +9,21 @@ struct GlobalOptions {
     static let tokenVariable = "MLCTL_TOKEN"
 
     var nodes: [Endpoint]
+    /// Whether --node was given (else `nodes` is the default).
+    var nodesGiven: Bool
     var token: String?
     var databasePath: String
     var databaseGiven: Bool
     var json: Bool
     var timeout: Double
+    /// The name the fleet's lock and desired state are kept under in the database.
+    var fleet: String
+    /// How far node wall clocks may be from ours (control-request deadlines).
+    var clockSkew: Double
 
     init(_ arguments: inout Arguments) throws {
         let texts = try arguments.values("--node")
+        nodesGiven = !texts.isEmpty
         nodes = try (texts.isEmpty ? [Self.defaultNode] : texts).map { text in
             guard let endpoint = Endpoint(text) else { throw Arguments.Failure("--node \(text) is not host:port (numeric IPv4 or localhost)") }
             return endpoint
@@ -27,6 +34,8 @@ struct GlobalOptions {
         databasePath = dbPath ?? "./mlctl.sqlite"
         json = arguments.flag("--json")
         timeout = try arguments.double("--timeout", default: 5, range: 0.1...300)
+        fleet = try arguments.value("--fleet") ?? "default"
+        clockSkew = try arguments.double("--clock-skew", default: 0.5, range: 0...60)
         token = try Self.resolveToken(file: tokenFile)
     }
 
@@ -36,7 +45,8 @@ struct GlobalOptions {
     static func resolveToken(file: String?) throws -> String? {
         if let file {
             guard let data = FileManager.default.contents(atPath: file) else {
-                throw ControlError.auth(node: "-", reason: "cannot read token file \(file)")
+                // Nothing was asked of a node: a local failure (exit 6), not a rejected token.
+                throw ControlError.local("cannot read token file \(file)")
             }
             return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
@@ -57,12 +67,24 @@ struct GlobalOptions {
 /// Printing helpers shared by the commands.
 enum Output {
     static func json(_ value: Any) {
+        let value = jsonSafe(value)
         guard JSONSerialization.isValidJSONObject(value),
               let data = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else {
             print("{}")
             return
         }
         print(String(decoding: data, as: UTF8.self))
+    }
+
+    /// NaN and infinities (a ratio with no data) have no JSON form: they print as null.
+    static func jsonSafe(_ value: Any) -> Any {
+        switch value {
+        case let number as Double: return number.isFinite ? number : NSNull()
+        case let number as Float: return number.isFinite ? number : NSNull()
+        case let dictionary as [String: Any]: return dictionary.mapValues(jsonSafe)
+        case let array as [Any]: return array.map(jsonSafe)
+        default: return value
+        }
     }
 
     static func error(_ text: String) {

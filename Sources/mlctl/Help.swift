@@ -8,7 +8,9 @@ enum Help {
           --token-file PATH   controller token file (default: $MLCTL_TOKEN, else ./mlserve.token)
           --db PATH           SQLite file with MODEL_METRICS, INCIDENTS, DEPLOYMENTS (default ./mlctl.sqlite)
           --json              machine-readable output
-          --timeout SECONDS   per-call timeout (default 5)
+          --timeout SECONDS   per-call timeout (default 5); also each control request's deadline (now + timeout)
+          --fleet NAME        the fleet whose lock and desired state are kept in --db (default "default")
+          --clock-skew S      bound on node vs controller wall-clock difference, waited out after a lost reply (default 0.5)
         """
 
     static var exitCodes: String {
@@ -34,11 +36,14 @@ enum Help {
           deploy <artifact>         load standby, verify via Info, swap fenced on the current active [--checksum HEX]
           swap --expect VERSION     swap active <-> standby if VERSION is active
           rollback [--expect V]     runbook step 2; prints the runbook's response
+        FLEET:
+          fleet status              desired version (recorded by deploy/swap/rollback) vs what each node serves
         RECORDS:
           incidents                 INCIDENTS, newest first [--limit N] [--status S] [--id ID]
           history                   DEPLOYMENTS, newest first [--limit N]
         AUTOMATION:
-          watch                     poll, record MODEL_METRICS, apply the runbook's triggers, roll back, verify, notify
+          watch                     poll, record MODEL_METRICS, apply the runbook's triggers, roll back, verify, notify;
+                                    converge nodes to the fleet's desired state (`reconcile` in DEPLOYMENTS)
         ARTIFACTS:
           artifact create <spec.json> <out>      build an artifact file from a JSON spec
           artifact export builtin:<v> <out>      write a built-in model (v2.0, v2.1, mlp-v1) as a file
@@ -66,19 +71,46 @@ enum Help {
             mlctl load <artifact> [--checksum HEX] — load an artifact into every node's standby slot and verify it with
             Info. <artifact> is a file path (made absolute: the node opens it) or builtin:v2.0|v2.1|mlp-v1.
             --checksum: the artifact's SHA-256 (as `artifact inspect` prints); a mismatch is refused by the node.
+            --force: load even the artifact that is active (otherwise the node may refuse it: ALREADY_ACTIVE).
             """
         case "deploy": body = """
             mlctl deploy <artifact> [--checksum HEX] — phase 1: load the standby on every node and verify it via Info;
             phase 2, only if every load succeeded: swap each node fenced on the active version seen in phase 1.
             If a swap fails part-way the nodes that moved are swapped back (fenced). Recorded in DEPLOYMENTS.
-            Exit 5 if the fleet is left mixed.
+            Nodes already serving the artifact are left alone, standby included (already_active).
+            --force: reload even the active artifact into standby, and swap to a standby that is not warm.
+            Fleet rules (deploy, swap, rollback): one operation per fleet at a time — a lock in --db that other
+            controllers see; a second one is refused with who holds it (exit 7) or waits --lock-wait S; a lock
+            silent for --stale-lock S (default 120) is taken over. Nodes are visited in sorted endpoint order.
+            Every swap names the active AND the standby phase 1 saw and carries a deadline; a swap whose reply is
+            lost is `unknown` until the node's Info (read after the deadline + --clock-skew) says what it did.
+            The intended state is recorded (FLEET_DESIRED) so `watch` converges nodes that could not be settled.
+            Exit 0 only when every node serves the intended version; 5 when nodes differ or one is unknown.
             """
-        case "swap": body = "mlctl swap --expect VERSION — swap active <-> standby on every node whose active is VERSION (two-phase, like deploy)."
+        case "swap": body = """
+            mlctl swap --expect VERSION [--lock-wait S] [--force] — swap active <-> standby on every node whose active
+            is VERSION (two-phase, like deploy). Refused where the standby holds the active's version (SAME_VERSION).
+            Fleet rules (deploy, swap, rollback): one operation per fleet at a time — a lock in --db that other
+            controllers see; a second one is refused with who holds it (exit 7) or waits --lock-wait S; a lock
+            silent for --stale-lock S (default 120) is taken over. Nodes are visited in sorted endpoint order.
+            Every swap names the active AND the standby phase 1 saw and carries a deadline; a swap whose reply is
+            lost is `unknown` until the node's Info (read after the deadline + --clock-skew) says what it did.
+            The intended state is recorded (FLEET_DESIRED) so `watch` converges nodes that could not be settled.
+            Exit 0 only when every node serves the intended version; 5 when nodes differ or one is unknown.
+            """
         case "rollback": body = """
             mlctl rollback [--expect VERSION] — runbook step 2 on every node: swap back to the standby (the previous
             version), fenced on VERSION (default: each node's current active, read first). A retried rollback cannot
             flip back. Prints the runbook's response: status, previous_version, rolled_back_to, timestamp (UTC).
-            Recorded in DEPLOYMENTS with actor 'manual'.
+            Recorded in DEPLOYMENTS with actor 'manual'. Refused (SAME_VERSION, exit 1) where the standby holds the
+            version already active: that "rollback" would change nothing.
+            Fleet rules (deploy, swap, rollback): one operation per fleet at a time — a lock in --db that other
+            controllers see; a second one is refused with who holds it (exit 7) or waits --lock-wait S; a lock
+            silent for --stale-lock S (default 120) is taken over. Nodes are visited in sorted endpoint order.
+            Every swap names the active AND the standby phase 1 saw and carries a deadline; a swap whose reply is
+            lost is `unknown` until the node's Info (read after the deadline + --clock-skew) says what it did.
+            The intended state is recorded (FLEET_DESIRED) so `watch` converges nodes that could not be settled.
+            Exit 0 only when every node serves the intended version; 5 when nodes differ or one is unknown.
             """
         case "incidents": body = "mlctl incidents [--limit N] [--status investigating|resolved|rollback_failed] [--id ID] — INCIDENTS, newest first."
         case "history": body = "mlctl history [--limit N] — DEPLOYMENTS (deploy, swap, rollback), newest first, with actor, generation and swap time."
@@ -91,7 +123,15 @@ enum Help {
             version, record an incident, notify, then watch the stability window (30 min) and record the outcome.
             Anomaly rate > 3x baseline -> an 'investigating' incident, no rollback. Baseline: the previous version's
             average over the baseline window (24 h) before the deploy. A node that goes away -> incident; resumes when back.
+            Each round also converges every node to the fleet's desired state (--fleet): a swap when the standby holds
+            the desired version, else a load of the recorded artifact first; fenced, under the fleet lock (a round is
+            skipped while an operation holds it), recorded as 'reconcile'. An automatic rollback updates the desired state.
             Runs until --duration/--rounds or Ctrl-C.
+            """
+        case "fleet": body = """
+            mlctl fleet status [--fleet NAME] — per node: the desired version recorded in --db, what it serves, its
+            standby and the operation id of its last control change (Info v2); who holds the fleet's lock.
+            Exit 0 when every node serves its desired version, 5 when one differs or cannot be read.
             """
         case "demo": body = """
             mlctl demo [--keep] [--interval S] [--stability-window S] — starts a child mlserve (built-in models, ephemeral

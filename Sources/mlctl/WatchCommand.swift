@@ -29,7 +29,9 @@ enum WatchCommand {
         try policy.validate()
         let store = try options.openStore()
         let json = options.json
-        let configuration = WatchConfiguration(nodes: options.nodes, policy: policy, interval: interval, duration: duration, maxRounds: rounds)
+        var configuration = WatchConfiguration(nodes: options.nodes, policy: policy, interval: interval, duration: duration, maxRounds: rounds)
+        configuration.fleet = options.fleet
+        configuration.clockSkew = options.clockSkew
         print("watching \(options.nodes.map(\.description).joined(separator: ", ")) every \(Formatting_limit(interval))s; "
             + "recording to \(options.databasePath)" + (duration.map { " for \(Formatting_limit($0))s" } ?? " until stopped"))
         let loop = WatchLoop(configuration: configuration, store: store, access: options.access,

@@ -7,7 +7,11 @@ import MLControl
 
 var arguments = Arguments(Array(CommandLine.arguments.dropFirst()))
 let wantsHelp = arguments.flag("-h", "--help")
-let command = arguments.positional()
+// The command is the first known command word wherever it stands, so options may come first
+// (`mlctl --node H:P info`) without the option's value being taken for the command.
+let commandWords = ["info", "health", "ready", "metrics", "load", "deploy", "swap", "rollback", "incidents", "history",
+                    "watch", "demo", "artifact", "help"]
+let command = arguments.first(of: commandWords) ?? arguments.positional()
 
 if command == nil || command == "help" {
     let topic = command == "help" ? arguments.positional() : nil

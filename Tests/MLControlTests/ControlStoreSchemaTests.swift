@@ -5,9 +5,10 @@ final class ControlStoreSchemaTests: XCTestCase {
     func testNewFileGetsAllTablesAndTheLatestSchemaVersion() throws {
         let store = try ControlStore(path: try temporaryDatabasePath(self))
         let tables = try store.database.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        XCTAssertEqual(tables.map { $0[0] }, [.text("DEPLOYMENTS"), .text("INCIDENTS"), .text("MODEL_METRICS"), .text("schema_version")])
+        XCTAssertEqual(tables.map { $0[0] }, [.text("DEPLOYMENTS"), .text("FLEET_DESIRED"), .text("FLEET_LOCKS"), .text("INCIDENTS"),
+                                            .text("MODEL_METRICS"), .text("schema_version")])
         XCTAssertEqual(try store.schemaVersion, ControlStore.latestSchemaVersion)
-        XCTAssertEqual(ControlStore.latestSchemaVersion, 1)
+        XCTAssertEqual(ControlStore.latestSchemaVersion, 2)
     }
 
     func testReopeningMigratesNothingAndKeepsTheData() throws {
@@ -19,8 +20,8 @@ final class ControlStoreSchemaTests: XCTestCase {
         }
         for _ in 0..<3 {
             let store = try ControlStore(path: path)
-            XCTAssertEqual(try store.schemaVersion, 1)
-            XCTAssertEqual(try store.database.query("SELECT COUNT(*) FROM schema_version"), [[.integer(1)]])
+            XCTAssertEqual(try store.schemaVersion, 2)
+            XCTAssertEqual(try store.database.query("SELECT COUNT(*) FROM schema_version"), [[.integer(2)]])
             XCTAssertEqual(try store.incidents().map(\.incidentID), ["INC-1"])
         }
     }
@@ -28,26 +29,26 @@ final class ControlStoreSchemaTests: XCTestCase {
     func testLaterMigrationsApplyOnceOnAnExistingFile() throws {
         let path = try temporaryDatabasePath(self)
         _ = try ControlStore(database: SQLiteDatabase(path: path), migrations: StoreMigration.all)
-        let next = StoreMigration.all + [StoreMigration(version: 2, description: "add owner",
+        let next = StoreMigration.all + [StoreMigration(version: 3, description: "add owner",
                                                         sql: "ALTER TABLE INCIDENTS ADD COLUMN owner TEXT")]
         let upgraded = try ControlStore(database: SQLiteDatabase(path: path), migrations: next)
-        XCTAssertEqual(try upgraded.schemaVersion, 2)
+        XCTAssertEqual(try upgraded.schemaVersion, 3)
         // A second open with the same list must not re-run the ALTER (it would fail: duplicate column).
         let again = try ControlStore(database: SQLiteDatabase(path: path), migrations: next)
-        XCTAssertEqual(try again.schemaVersion, 2)
+        XCTAssertEqual(try again.schemaVersion, 3)
         let columns = try again.database.query("SELECT name FROM pragma_table_info('INCIDENTS') WHERE name = 'owner'")
         XCTAssertEqual(columns.count, 1)
     }
 
     func testAFailingMigrationLeavesTheFileAtTheLastGoodVersion() throws {
         let path = try temporaryDatabasePath(self)
-        let broken = StoreMigration.all + [StoreMigration(version: 2, description: "broken",
+        let broken = StoreMigration.all + [StoreMigration(version: 3, description: "broken",
                                                           sql: "CREATE TABLE half (x INTEGER); ALTER TABLE nowhere ADD COLUMN y")]
         XCTAssertThrowsError(try ControlStore(database: SQLiteDatabase(path: path), migrations: broken)) { error in
-            XCTAssertTrue("\(error)".contains("migration 2 (broken) failed"), "\(error)")
+            XCTAssertTrue("\(error)".contains("migration 3 (broken) failed"), "\(error)")
         }
         let store = try ControlStore(path: path)
-        XCTAssertEqual(try store.schemaVersion, 1)
+        XCTAssertEqual(try store.schemaVersion, 2)
         XCTAssertEqual(try store.database.query("SELECT COUNT(*) FROM sqlite_master WHERE name = 'half'"), [[.integer(0)]])
     }
 
@@ -59,5 +60,22 @@ final class ControlStoreSchemaTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("schema version 7"), "\(error)")
             XCTAssertTrue("\(error)".contains("upgrade mlctl"), "\(error)")
         }
+    }
+
+    /// A version-1 file (as the previous mlctl wrote it) keeps its DEPLOYMENTS rows and then
+    /// accepts 'reconcile' rows with an operation id.
+    func testVersionOneFileUpgradesDeploymentsToAcceptReconcile() throws {
+        let path = try temporaryDatabasePath(self)
+        do {
+            let old = try ControlStore(database: SQLiteDatabase(path: path), migrations: Array(StoreMigration.all.prefix(1)))
+            try old.database.run("INSERT INTO DEPLOYMENTS (timestamp, action, actor, node, status) VALUES ('2026-01-01 00:00:00', 'deploy', 'manual', 'n1', 'ok')")
+            XCTAssertThrowsError(try old.database.run("INSERT INTO DEPLOYMENTS (timestamp, action, actor, node, status) VALUES ('2026-01-01 00:00:00', 'reconcile', 'x', 'n1', 'ok')"))
+        }
+        let store = try ControlStore(path: path)
+        XCTAssertEqual(try store.schemaVersion, 2)
+        try store.insertDeployment(DeploymentRow(timestamp: noon, action: .reconcile, actor: "reconcile", node: "n1", fromVersion: "a",
+                                                 toVersion: "b", status: "ok", operationID: "op-1"))
+        XCTAssertEqual(try store.deployments().map(\.action), [.reconcile, .deploy])
+        XCTAssertEqual(try store.deployments().first?.operationID, "op-1")
     }
 }

@@ -10,7 +10,8 @@ final class FleetOperationsTests: XCTestCase {
     private var store: ControlStore!
 
     override func setUpWithError() throws {
-        nodes = try (0..<3).map { _ in try InProcessNode() }
+        // In canonical order (sorted endpoint), the order fleet operations visit them in.
+        nodes = try (0..<3).map { _ in try InProcessNode() }.sorted { $0.port < $1.port }
         store = try ControlStore(path: try temporaryDatabasePath(self))
     }
 

@@ -148,7 +148,7 @@ final class StateFileEncodingTests: XCTestCase {
 }
 
 final class StateFileTornWriteTests: XCTestCase {
-    func testTornNewestRegionFallsBackToThePreviousRecord() throws {
+    func testTornNewestRegionIsRefusedUnlessTheOlderRecordIsChosen() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("torn-\(UUID().uuidString).state").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let v20 = BuiltinModels.model(version: "v2.0")!
@@ -163,18 +163,23 @@ final class StateFileTornWriteTests: XCTestCase {
         try handle.seek(toOffset: 150)
         handle.write(Data("GARBAGE".utf8))
         try handle.close()
-        let restored = try XCTUnwrap(try StateFile(path: path, fsync: false).read())
-        XCTAssertEqual(restored.generation, 7)
-        XCTAssertEqual(restored.active?.version, "v2.0")
+        // The torn record may have been acknowledged: no silent fallback.
+        XCTAssertThrowsError(try StateFile(path: path, fsync: false).read()) { error in
+            XCTAssertEqual((error as? SlotError)?.status, .dataLoss)
+        }
+        let loaded = try StateFile(path: path, fsync: false).load(recovery: .olderRecord)
+        XCTAssertEqual(loaded.record?.generation, 7)
+        XCTAssertEqual(loaded.record?.active?.version, "v2.0")
+        XCTAssertNotNil(loaded.recovery)
 
         // The next write goes to the torn region, never over the surviving one.
         let reopened = StateFile(path: path, fsync: false)
-        _ = try reopened.read()
+        _ = try reopened.load(recovery: .olderRecord)
         try reopened.write(SlotPair(active: v20, standby: v21, generation: 9))
         XCTAssertEqual(try StateFile(path: path, fsync: false).read()?.generation, 9)
     }
 
-    func testFileCutShortKeepsTheOlderRegion() throws {
+    func testFileCutShortIsRefusedUnlessTheOlderRegionIsChosen() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("short-\(UUID().uuidString).state").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let v20 = BuiltinModels.model(version: "v2.0")!
@@ -183,6 +188,7 @@ final class StateFileTornWriteTests: XCTestCase {
         try writer.write(SlotPair(active: v20, standby: nil, generation: 2))  // region 0
         try writer.write(SlotPair(active: v20, standby: nil, generation: 3))  // region 1
         truncate(path, off_t(StateFile.regionSize + 100))
-        XCTAssertEqual(try StateFile(path: path, fsync: false).read()?.generation, 2)
+        XCTAssertThrowsError(try StateFile(path: path, fsync: false).read())
+        XCTAssertEqual(try StateFile(path: path, fsync: false).load(recovery: .olderRecord).record?.generation, 2)
     }
 }

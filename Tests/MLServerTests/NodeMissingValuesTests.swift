@@ -108,5 +108,13 @@ final class NodeMissingValuesTests: XCTestCase {
         let info = try controller.info()
         XCTAssertFalse(info.standby.present, "the standby slot was touched")
         XCTAssertEqual(info.active.version, "xgb-nan")
+        XCTAssertEqual(info.extension?.activeSlot.acceptsMissing, true)
+        // The untampered artifact loads, and Info says how many golden rows it was checked against.
+        var copy = artifact
+        copy.version = "xgb-copy"
+        let copyPath = directory.appendingPathComponent("copy.mlart").path
+        try ArtifactWriter.write(copy, toPath: copyPath)
+        _ = try controller.loadStandby(artifact: copyPath)
+        XCTAssertEqual(try controller.info().extension?.standbyGoldenRowsChecked, 64)
     }
 }

@@ -14,7 +14,7 @@ final class TestNode {
     let port: UInt16
     let directory: URL
 
-    init(loops: Int = 2, maxConnections: Int = 10_000, maxPayload: Int = FrameParser.defaultMaxPayload,
+    init(loops: Int = 2, maxConnections: Int = 10_000, controllerReserve: Int = 0, maxPayload: Int = FrameParser.defaultMaxPayload,
          active: String = "builtin:v2.0", standby: String? = "builtin:v2.1", persist: Bool = false) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("mlserve-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -25,6 +25,7 @@ final class TestNode {
         config.port = 0
         config.loops = loops
         config.maxConnections = maxConnections
+        config.controllerReserve = controllerReserve
         config.maxPayload = maxPayload
         server = Server(config: config, control: control)
         port = try server.start()

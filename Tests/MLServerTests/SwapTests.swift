@@ -93,11 +93,12 @@ final class SwapTests: XCTestCase {
         let client = try node.client(role: nil)
         let replies = try client.pipeline([
             .hello(Hello(role: .controller, token: TestNode.token)),
-            .swap(SwapRequest(expectedActive: "v2.0")),
+            // The HELLO agrees on v2, so the control requests behind it carry the v2 tail (§11.10).
+            .swap(SwapRequest(expectedActive: "v2.0", fence: SwapFence())),
             .info,
-            .rollback(RollbackRequest(expectedActive: "v2.1")),
+            .rollback(RollbackRequest(expectedActive: "v2.1", fence: SwapFence())),
             .predict(Predict(features: demoRows(1)[0].features)),
-            .swap(SwapRequest(expectedActive: "v2.1")),
+            .swap(SwapRequest(expectedActive: "v2.1", fence: SwapFence())),
         ])
         guard case .helloReply = replies[0], case .swapReply(let swap) = replies[1], case .infoReply(let info) = replies[2],
               case .rollbackReply(let rollback) = replies[3], case .predictResult(let result) = replies[4],

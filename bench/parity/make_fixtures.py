@@ -3,7 +3,7 @@
 float32 rows, into Tests/MLImportTests/Fixtures/ (swift test checks parity from these, no Python).
 
     python3 -m venv /work/venv-models && /work/venv-models/bin/pip install xgboost lightgbm scikit-learn
-    /work/venv-models/bin/python bench/parity/make_fixtures.py
+    /work/venv-models/bin/python bench/parity/make_fixtures.py [--out DIR]
 
 Each fixture: the model file, NAME.csv (features, then the library's score as the last column; the
 format `mlctl artifact import --reference-data` reads) and an entry in manifest.json (format, library
@@ -128,6 +128,9 @@ def lightgbm_fixtures():
 
 
 def main():
+    global OUT
+    if len(sys.argv) > 2 and sys.argv[1] == "--out":
+        OUT = sys.argv[2]  # .ci/models.sh: fresh fixtures from today's library versions
     os.makedirs(OUT, exist_ok=True)
     xgboost_fixtures()
     lightgbm_fixtures()

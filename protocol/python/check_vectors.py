@@ -59,8 +59,9 @@ class SimulatedServer:
     whether it closed the connection; ``closed_after`` how many bytes had been fed then.
     """
 
-    def __init__(self, max_payload: int, hello_accepted: bool, role: str = "data"):
+    def __init__(self, max_payload: int, hello_accepted: bool, role: str = "data", version: int = 1):
         self.decoder = ml.FrameDecoder(max_payload)
+        self.version = version  # the protocol version HELLO agreed on (a v2 vector is read as v2)
         self.hello_accepted = hello_accepted
         self.role = role
         self.answers: List[Tuple[str, str, int, str]] = []
@@ -106,7 +107,7 @@ class SimulatedServer:
             if name in ml.CONTROLLER_TYPES and self.role != "controller":     # step 10
                 raise ml.WireError("role", f"{name} needs the controller role", "PERMISSION_DENIED", rid)
             try:
-                fields = ml.decode_payload(name, frame.payload)               # step 11
+                fields = ml.decode_payload(name, frame.payload, self.version)  # step 11
             except ml.WireError as error:
                 error.request_id = rid
                 raise
@@ -132,8 +133,9 @@ class SimulatedServer:
         self.answers.append((ml.TYPE_NAMES[ml.TYPES[name] | 0x80], "OK", rid, ""))
 
 
-def run_server(stream: bytes, max_payload: int, hello_accepted: bool, role: str, bytewise: bool) -> SimulatedServer:
-    server = SimulatedServer(max_payload, hello_accepted, role)
+def run_server(stream: bytes, max_payload: int, hello_accepted: bool, role: str, bytewise: bool,
+               version: int = 1) -> SimulatedServer:
+    server = SimulatedServer(max_payload, hello_accepted, role, version)
     if bytewise:
         for i in range(len(stream)):
             server.feed(stream[i:i + 1])
@@ -234,7 +236,8 @@ def check_message(vector: Dict[str, Any], data: bytes, problems: List[str]) -> N
     # A valid request is accepted by the simulated server.
     if vector["direction"] == "request":
         hello, role = state_for(vector)
-        server = run_server(data, ml.DEFAULT_MAX_PAYLOAD if hello else ml.PRE_HELLO_MAX_PAYLOAD, hello, role, False)
+        server = run_server(data, ml.DEFAULT_MAX_PAYLOAD if hello else ml.PRE_HELLO_MAX_PAYLOAD, hello, role, False,
+                            vector.get("version", 1))
         want = [(ml.TYPE_NAMES[expect["type_code"] | 0x80], "OK", expect["request_id"], "")]
         if server.answers != want or server.closed:
             problems.append(f"simulated server answered {server.answers} (closed {server.closed}), expected {want}")

@@ -71,7 +71,11 @@ def main() -> int:
         except (ml.RemoteError, ml.WireError, OSError) as error:
             return failed("info", error)
         try:
-            out["swap"] = client.swap(args.expect)
+            # v2 (§11.10): the swap names the standby it expects and its operation id, which Info
+            # then reports as the node's last control change.
+            out["swap"] = client.swap(args.expect, expected_standby=info["standby"]["version"],
+                                      expected_standby_checksum=info["standby"]["checksum"], operation_id="py-live-check")
+            out["last_operation_id"] = client.info().get("last_operation_id")
         except (ml.RemoteError, ml.WireError, OSError) as error:
             return failed("swap", error)
         try:
@@ -92,6 +96,7 @@ def main() -> int:
         return failed("predict_after_swap", error)
 
     out["ok"] = (out["refused_swap"]["status"] == "FAILED_PRECONDITION"
+                 and out["last_operation_id"] in ("py-live-check", None)
                  and out["swap"]["previous_version"] == args.expect
                  and out["predict_after_swap"]["version"] == out["swap"]["active_version"])
     print(json.dumps(out, sort_keys=True))

@@ -52,6 +52,7 @@ __all__ = [
 
 MAGIC = b"ML"
 FRAME_VERSION = 1
+LIMIT_OPERATION_ID = 64     # operation ids (v2: LOAD_STANDBY, SWAP, ROLLBACK, INFO_REPLY)
 PROTOCOL_VERSION = 2          # the highest version this client speaks (§1)
 SUPPORTED_VERSIONS = (1, 2)
 
@@ -551,13 +552,30 @@ def _enc_info_reply(w: _Writer, f: Dict[str, Any]) -> None:
     w.reserved(2)
     _enc_slot(w, f["active"])
     _enc_slot(w, f["standby"])
+    if w.version >= 2:
+        for which in ("active", "standby"):
+            w.u8(f.get(which + "_warm_state", 0))
+            w.boolean(f.get(which + "_accepts_missing", False))
+            w.reserved(2)
+        w.string("last_operation_id", f.get("last_operation_id", ""), LIMIT_OPERATION_ID)
+        w.f32s([f.get("shadow_rate", 0.0)])
+        w.u16(f.get("standby_golden_rows_checked", 0))
 
 
 def _dec_info_reply(r: _Reader) -> Dict[str, Any]:
     generation, ready, draining = r.u64(), r.boolean(), r.boolean()
     r.reserved(2)
-    return {"generation": generation, "ready": ready, "draining": draining,
-            "active": _dec_slot(r), "standby": _dec_slot(r)}
+    out = {"generation": generation, "ready": ready, "draining": draining,
+           "active": _dec_slot(r), "standby": _dec_slot(r)}
+    if r.version >= 2:  # §11.7 INFO_REPLY (v2)
+        for which in ("active", "standby"):
+            out[which + "_warm_state"] = r.u8()
+            out[which + "_accepts_missing"] = r.boolean()
+            r.reserved(2)
+        out["last_operation_id"] = r.string("last_operation_id", LIMIT_OPERATION_ID)
+        out["shadow_rate"] = r.f32()
+        out["standby_golden_rows_checked"] = r.u16()
+    return out
 
 
 # 11.8 METRICS_REPLY and VersionMetrics
@@ -638,6 +656,10 @@ def _enc_load_standby(w: _Writer, f: Dict[str, Any]) -> None:
         raise ValueError("empty artifact reference")
     w.digest(f.get("expected_checksum"))
     w.string("artifact", f["artifact"], LIMIT_ARTIFACT)
+    if w.version >= 2:  # §11.9 LOAD_STANDBY (v2)
+        w.string("operation_id", f.get("operation_id", ""), LIMIT_OPERATION_ID)
+        w.i64(f.get("deadline_unix_us", 0))
+        _enc_flags(w, f)
 
 
 def _dec_load_standby(r: _Reader) -> Dict[str, Any]:
@@ -645,7 +667,12 @@ def _dec_load_standby(r: _Reader) -> Dict[str, Any]:
     artifact = r.string("artifact", LIMIT_ARTIFACT)
     if not artifact:
         raise _malformed(r.name, "empty artifact reference")
-    return {"expected_checksum": checksum, "artifact": artifact}
+    out = {"expected_checksum": checksum, "artifact": artifact}
+    if r.version >= 2:
+        out["operation_id"] = r.string("operation_id", LIMIT_OPERATION_ID)
+        out["deadline_unix_us"] = r.i64()
+        out["flags"] = _dec_flags(r)
+    return out
 
 
 def _enc_load_standby_reply(w: _Writer, f: Dict[str, Any]) -> None:
@@ -658,12 +685,44 @@ def _dec_load_standby_reply(r: _Reader) -> Dict[str, Any]:
 
 
 # 11.10 / 11.11 SWAP, ROLLBACK and their SwapOutcome replies
+FLAG_FORCE = 0x01  # LOAD: reload the active artifact; SWAP/ROLLBACK: standby not warm yet
+
+
+def _enc_flags(w: _Writer, f: Dict[str, Any]) -> None:
+    flags = f.get("flags", 0)
+    if flags & ~FLAG_FORCE:
+        raise ValueError(f"unknown flag bits 0x{flags:02x}")
+    w.u8(flags)
+    w.reserved(3)
+
+
+def _dec_flags(r: _Reader) -> int:
+    flags = r.u8()
+    if flags & ~FLAG_FORCE:
+        raise _malformed(r.name, f"unknown flag bits 0x{flags:x} set")
+    r.reserved(3)
+    return flags
+
+
 def _enc_fenced(w: _Writer, f: Dict[str, Any]) -> None:
     w.string("expected_active", f.get("expected_active", ""), LIMIT_VERSION)
+    if w.version >= 2:  # §11.10 SWAP (v2): standby fence, deadline, operation id, flags
+        w.string("expected_standby", f.get("expected_standby", ""), LIMIT_VERSION)
+        w.digest(f.get("expected_standby_checksum"))
+        w.i64(f.get("deadline_unix_us", 0))
+        w.string("operation_id", f.get("operation_id", ""), LIMIT_OPERATION_ID)
+        _enc_flags(w, f)
 
 
 def _dec_fenced(r: _Reader) -> Dict[str, Any]:
-    return {"expected_active": r.string("expected_active", LIMIT_VERSION)}
+    out = {"expected_active": r.string("expected_active", LIMIT_VERSION)}
+    if r.version >= 2:
+        out["expected_standby"] = r.string("expected_standby", LIMIT_VERSION)
+        out["expected_standby_checksum"] = r.digest()
+        out["deadline_unix_us"] = r.i64()
+        out["operation_id"] = r.string("operation_id", LIMIT_OPERATION_ID)
+        out["flags"] = _dec_flags(r)
+    return out
 
 
 def _enc_swap_outcome(w: _Writer, f: Dict[str, Any]) -> None:
@@ -1097,20 +1156,22 @@ class Client:
         """METRICS: cumulative per-version counters (§11.8, §12)."""
         return self.call("METRICS")
 
-    def load_standby(self, path: str, checksum: Any = None) -> Dict[str, Any]:
+    def load_standby(self, path: str, checksum: Any = None, **v2: Any) -> Dict[str, Any]:
         """LOAD_STANDBY (controller): ``checksum`` is hex/bytes or None (= verify only the
-        artifact's own checksum). Returns ``generation`` and the new ``standby`` SlotInfo."""
-        return self.call("LOAD_STANDBY", {"expected_checksum": checksum, "artifact": path})
+        artifact's own checksum). Returns ``generation`` and the new ``standby`` SlotInfo.
+        On v2: ``operation_id``, ``deadline_unix_us``, ``flags`` (``FLAG_FORCE``)."""
+        return self.call("LOAD_STANDBY", {"expected_checksum": checksum, "artifact": path, **v2})
 
-    def swap(self, expected: str) -> Dict[str, Any]:
+    def swap(self, expected: str, **v2: Any) -> Dict[str, Any]:
         """SWAP fenced on ``expected`` being the active version (controller). Returns the
         SwapOutcome: ``previous_version``, ``active_version``, ``generation``,
-        ``timestamp_us``, ``swap_ns``."""
-        return self.call("SWAP", {"expected_active": expected})
+        ``timestamp_us``, ``swap_ns``. On v2: ``expected_standby``,
+        ``expected_standby_checksum``, ``deadline_unix_us``, ``operation_id``, ``flags``."""
+        return self.call("SWAP", {"expected_active": expected, **v2})
 
-    def rollback(self, expected: str) -> Dict[str, Any]:
-        """ROLLBACK fenced on ``expected`` (controller); same outcome as :meth:`swap`."""
-        return self.call("ROLLBACK", {"expected_active": expected})
+    def rollback(self, expected: str, **v2: Any) -> Dict[str, Any]:
+        """ROLLBACK fenced on ``expected`` (controller); same fields and outcome as :meth:`swap`."""
+        return self.call("ROLLBACK", {"expected_active": expected, **v2})
 
 
 # --------------------------------------------------------------------------------------------

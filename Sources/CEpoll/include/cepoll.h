@@ -19,4 +19,10 @@ int pthread_setname_np(pthread_t thread, const char *name);
 /// virtual deadline when it wakes, so it runs promptly instead of waiting out a busy thread's
 /// slice. Returns 0 on success, -1 with errno where the kernel does not support it.
 int cepoll_request_short_slice(unsigned long long nanoseconds);
+
+/// ioctl(fd, FIONREAD) and ioctl(fd, TIOCOUTQ) (ioctl is variadic, which Swift cannot call):
+/// bytes received and not yet read, and bytes sent and not yet acknowledged by the peer.
+/// -1 on error.
+int cepoll_unread_bytes(int fd);
+int cepoll_unacknowledged_bytes(int fd);
 #endif

@@ -22,6 +22,12 @@ public protocol AdminBackend: Sendable {
     func reload(artifact: String, expectedChecksum: Digest32, expectedActive: String?) -> Result<SwapOutcome, AdminFailure>
     /// Compare a presented bearer token with the controller token in constant time.
     func checkToken(_ presented: String) -> TokenCheck
+    /// What recovering a damaged state file took at start; nil when it was clean.
+    func stateRecovery() -> String?
+}
+
+extension AdminBackend {
+    public func stateRecovery() -> String? { nil }
 }
 
 /// The result of a token comparison. An enum, not a Bool, so a call site reads as what it means.

@@ -43,6 +43,14 @@ final class AdminConnection {
         self.parser = HTTPRequestParser(limits: limits)
         self.lastActivity = now
         self.lastWriteProgress = now
+        // The request deadline runs from accept, not from the first byte: a connection that
+        // never sends anything is closed (408) like one that sends too slowly.
+        self.requestStartedAt = now
+    }
+
+    /// Nothing received, nothing in flight, nothing to send: closing it loses no request.
+    var isIdle: Bool {
+        phase == .reading && pendingOutput == 0 && !parser.hasPartialRequest
     }
 
     var pendingOutput: Int { output.count - outputSent }

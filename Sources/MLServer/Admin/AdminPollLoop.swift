@@ -77,6 +77,10 @@ final class AdminPollLoop {
                 }
                 return
             }
+            if connections.count >= configuration.maxConnections, let idle = longestIdle() {
+                // Full of connections doing nothing: a probe or a rollback must still get in.
+                close(idle)
+            }
             guard connections.count < configuration.maxConnections else {
                 // Answer rather than leave the peer hanging in the backlog; best effort, then close.
                 AdminSocket.sendOnce(fd, AdminRouter.respond(to: HTTPParseError(503, "too many admin connections"),
@@ -88,6 +92,11 @@ final class AdminPollLoop {
             nextID += 1
             connections[connection.id] = connection
         }
+    }
+
+    /// The idle connection that has been idle the longest, if any.
+    private func longestIdle() -> AdminConnection? {
+        connections.values.filter(\.isIdle).min { $0.lastActivity < $1.lastActivity }
     }
 
     private func handle(_ connection: AdminConnection, revents: Int16, now: UInt64) {

@@ -72,7 +72,7 @@ public enum AdminRouter {
                 ("status", .string("not_ready")), ("reason", .string(ready.reason)),
             ]))
         case .info:
-            return HTTPResponse(statusCode: 200, json: infoJSON(backend.info()))
+            return HTTPResponse(statusCode: 200, json: infoJSON(backend.info(), stateRecovery: backend.stateRecovery()))
         case .metrics:
             let text = PrometheusExposition.render(info: backend.info(), metrics: backend.metrics(), ready: backend.ready().ready)
             return HTTPResponse(statusCode: 200, headers: [("Content-Type", metricsContentType)], body: Array(text.utf8))
@@ -184,7 +184,7 @@ public enum AdminRouter {
         return .success(version)
     }
 
-    static func infoJSON(_ info: InfoReply) -> String {
+    static func infoJSON(_ info: InfoReply, stateRecovery: String? = nil) -> String {
         func slot(_ slot: SlotInfo) -> AdminJSON.Value {
             guard slot.present else { return .null }
             return .object([
@@ -203,6 +203,8 @@ public enum AdminRouter {
             ("draining", .bool(info.draining)),
             ("active", slot(info.active)),
             ("standby", slot(info.standby)),
+            // Set when the node started on a damaged state file by --recover-state.
+            ("state_recovery", stateRecovery.map { .string($0) } ?? .null),
         ])
     }
 

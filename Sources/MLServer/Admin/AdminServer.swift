@@ -62,7 +62,7 @@ public final class AdminServer: Sendable {
     public func start() throws -> UInt16 {
         try running.withLock { running throws -> UInt16 in
             if let running { return running.port }
-            let listenFD = try Listener.open(host: host, port: port, reusePort: false, backlog: 64)
+            let listenFD = try Listener.open(host: host, port: port, backlog: 64)
             let wake: AdminWake
             do { wake = try AdminWake() } catch {
                 Glibc.close(listenFD)

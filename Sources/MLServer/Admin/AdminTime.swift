@@ -8,6 +8,12 @@ enum AdminTime {
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):\(pad(seconds % 60, 2))Z"
     }
 
+    /// ISO-8601 in UTC with microseconds, for log lines: `2026-02-28T12:00:00.123456Z`.
+    static func iso8601Micros(_ micros: Int64) -> String {
+        let fraction = Int(((micros % 1_000_000) + 1_000_000) % 1_000_000)
+        return String(iso8601(micros: micros).dropLast()) + "." + pad(fraction, 6) + "Z"
+    }
+
     /// The HTTP `Date` header's IMF-fixdate (RFC 9110 §5.6.7): `Sat, 28 Feb 2026 12:00:00 GMT`.
     static func httpDate(micros: Int64) -> String {
         let (year, month, day, seconds) = civil(micros: micros)

@@ -94,6 +94,13 @@ private func versionMetrics(_ v: VersionMetrics) -> JSON {
     ])
 }
 
+/// SWAP / ROLLBACK v2 tail.
+private func fence(_ f: SwapFence?) -> [(String, JSON)] {
+    guard let f else { return [] }
+    return [("expected_standby", .string(f.expectedStandby)), ("expected_standby_checksum", .string(f.expectedStandbyChecksum.hex)),
+            ("deadline_unix_us", .int(f.deadlineUnixMicros)), ("operation_id", .string(f.operationID)), ("flags", .int(f.flags.rawValue))]
+}
+
 /// The payload fields of a message as the manifest spells them (PROTOCOL.md field names).
 func fields(of message: Message) -> JSON {
     switch message {
@@ -111,11 +118,15 @@ func fields(of message: Message) -> JSON {
     case .health, .ready, .info, .metrics, .feedbackAck:
         return .object([])
     case .loadStandby(let m):
-        return .object([("expected_checksum", .string(m.expectedChecksum.hex)), ("artifact", .string(m.artifact))])
+        var f: [(String, JSON)] = [("expected_checksum", .string(m.expectedChecksum.hex)), ("artifact", .string(m.artifact))]
+        if let o = m.options {
+            f += [("operation_id", .string(o.operationID)), ("deadline_unix_us", .int(o.deadlineUnixMicros)), ("flags", .int(o.flags.rawValue))]
+        }
+        return .object(f)
     case .swap(let m):
-        return .object([("expected_active", .string(m.expectedActive))])
+        return .object([("expected_active", .string(m.expectedActive))] + fence(m.fence))
     case .rollback(let m):
-        return .object([("expected_active", .string(m.expectedActive))])
+        return .object([("expected_active", .string(m.expectedActive))] + fence(m.fence))
     case .helloReply(let m):
         return .object([("version", .int(m.version)), ("role", role(m.role)), ("max_payload", .int(m.maxPayload)),
                         ("server_name", .string(m.serverName))])
@@ -130,8 +141,15 @@ func fields(of message: Message) -> JSON {
     case .readyReply(let m):
         return .object([("ready", .bool(m.ready)), ("reason", .string(m.reason))])
     case .infoReply(let m):
-        return .object([("generation", .int(m.generation)), ("ready", .bool(m.ready)), ("draining", .bool(m.draining)),
-                        ("active", slot(m.active)), ("standby", slot(m.standby))])
+        var f: [(String, JSON)] = [("generation", .int(m.generation)), ("ready", .bool(m.ready)), ("draining", .bool(m.draining)),
+                                   ("active", slot(m.active)), ("standby", slot(m.standby))]
+        if let e = m.extension {
+            f += [("active_warm_state", .int(e.activeSlot.warmState)), ("active_accepts_missing", .bool(e.activeSlot.acceptsMissing)),
+                  ("standby_warm_state", .int(e.standbySlot.warmState)), ("standby_accepts_missing", .bool(e.standbySlot.acceptsMissing)),
+                  ("last_operation_id", .string(e.lastOperationID)), ("shadow_rate", .float(e.shadowRate)),
+                  ("standby_golden_rows_checked", .int(e.standbyGoldenRowsChecked))]
+        }
+        return .object(f)
     case .metricsReply(let m):
         return .object([("generation", .int(m.generation)), ("uptime_ms", .int(m.uptimeMillis)),
                         ("timestamp_us", .int(m.timestampMicros)), ("active_version", .string(m.activeVersion)),

@@ -17,16 +17,16 @@ enum ReadOutcome: Equatable, CustomStringConvertible {
 
 /// Checks a framed request the way the server's dispatch does before it looks at its state:
 /// known type, a request type (not a response), OK status byte, then the payload layout.
-func decodeRequest(header: FrameHeader, payload: UnsafeRawBufferPointer) throws(WireError) -> Message {
+func decodeRequest(header: FrameHeader, payload: UnsafeRawBufferPointer, version: UInt8 = 1) throws(WireError) -> Message {
     guard let type = header.messageType else { throw .unknownType(header.type) }
     guard type.isRequest else { throw .unexpectedType(header.type) }
-    return try Message.decode(header: header, payload: payload)
+    return try Message.decode(header: header, payload: payload, version: version)
 }
 
 /// Reads a whole request stream as a server would, with `FrameParser` over one buffer: one
 /// outcome per frame, stopping after the first error that closes the connection. Bytes left
 /// at the end of the stream are a truncated frame (request id 0).
-func serverRead(_ bytes: [UInt8], maxPayload: Int = FrameParser.defaultMaxPayload) -> [ReadOutcome] {
+func serverRead(_ bytes: [UInt8], maxPayload: Int = FrameParser.defaultMaxPayload, version: UInt8 = 1) -> [ReadOutcome] {
     var outcomes: [ReadOutcome] = []
     bytes.withUnsafeBytes { raw in
         var offset = 0
@@ -42,7 +42,7 @@ func serverRead(_ bytes: [UInt8], maxPayload: Int = FrameParser.defaultMaxPayloa
             case .frame(let header, let payload, let consumed):
                 offset += consumed
                 do throws(WireError) {
-                    outcomes.append(.request(requestID: header.requestID, try decodeRequest(header: header, payload: payload)))
+                    outcomes.append(.request(requestID: header.requestID, try decodeRequest(header: header, payload: payload, version: version)))
                 } catch {
                     outcomes.append(.error(error, requestID: header.requestID))
                 }

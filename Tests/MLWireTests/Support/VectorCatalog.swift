@@ -95,6 +95,34 @@ enum VectorCatalog {
                   .error(.failedPrecondition, ErrorReply(reason: .fenceActiveMismatch,
                                                          message: "expected active v2.2, but the active version is v2.1")),
                   version: 2),
+        ] + fleetV2Vectors
+    }
+
+    /// The v2 tails of LOAD_STANDBY, SWAP, ROLLBACK and INFO_REPLY (PROTOCOL.md §11.7, §11.9–11.11).
+    static var fleetV2Vectors: [Vector] {
+        let checksum = Digest32((0..<32).map { UInt8(0xa0 + $0) })
+        let deadline: Int64 = 1_772_280_005_000_000
+        return [
+            valid("load_standby_v2.request.bin", "request",
+                  "v2 LOAD_STANDBY of /models/fraud-v2.2.mla for operation op-7, deadline 2026-02-28T12:00:05Z, not forced", id: 9,
+                  .loadStandby(LoadStandby(artifact: "/models/fraud-v2.2.mla", expectedChecksum: checksum,
+                                           options: LoadOptions(operationID: "op-7", deadlineUnixMicros: deadline))),
+                  version: 2),
+            valid("swap_v2.request.bin", "request",
+                  "v2 SWAP fenced on active v2.1 and standby v2.2 (with its checksum), deadline, operation op-7", id: 10,
+                  .swap(SwapRequest(expectedActive: "v2.1", fence: SwapFence(expectedStandby: "v2.2", expectedStandbyChecksum: checksum,
+                                                                            deadlineUnixMicros: deadline, operationID: "op-7"))),
+                  version: 2),
+            valid("rollback_v2.request.bin", "request",
+                  "v2 ROLLBACK fenced on active v2.2 and standby v2.1 (any checksum), forced, operation op-8", id: 11,
+                  .rollback(RollbackRequest(expectedActive: "v2.2", fence: SwapFence(expectedStandby: "v2.1", deadlineUnixMicros: deadline,
+                                                                                    operationID: "op-8", flags: .force))),
+                  version: 2),
+            valid("info_v2.response.bin", "response", "v2 INFO_REPLY: the v1 fields, then both slots warm and the last operation op-7", id: 7,
+                  .infoReply(InfoReply(generation: 3, ready: true, draining: false, active: activeSlot, standby: standbySlot,
+                                       extension: InfoExtension(activeSlot: SlotExtension(warmState: 2), standbySlot: SlotExtension(warmState: 2),
+                                                                lastOperationID: "op-7"))),
+                  version: 2),
         ]
     }
 

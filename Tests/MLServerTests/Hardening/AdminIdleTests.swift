@@ -1,0 +1,26 @@
+import Foundation
+import Glibc
+import MLServer
+import XCTest
+
+/// Issue 10 point 5: connections that send nothing cannot take the admin port down. The request
+/// deadline runs from accept, and at the connection cap an idle connection makes room.
+final class AdminIdleTests: AdminServerTestCase {
+    func testConnectionThatSendsNothingGets408AtTheRequestDeadline() throws {
+        var configuration = AdminServer.Configuration()
+        configuration.requestTimeoutNanos = 300_000_000
+        try start(configuration)
+        let silent = try TestHTTPClient(port: port)
+        XCTAssertEqual(silent.readResponse()?.status, 408)
+        XCTAssertTrue(silent.isClosedByPeer())
+    }
+
+    func testProbesAndRollbackAnswerWhileEveryConnectionIsHeldIdle() throws {
+        // The fixture's server has the default cap of 64.
+        let idle = try (0..<64).map { _ in try TestHTTPClient(port: port) }
+        XCTAssertEqual(try get("/health").status, 200)
+        XCTAssertEqual(try get("/ready").status, 200)
+        XCTAssertEqual(try post("/model/rollback", "{\"expected_active\":\"\(backend.info().active.version)\"}").status, 200)
+        withExtendedLifetime(idle) {}
+    }
+}
