@@ -181,13 +181,16 @@ public final class NodeClient: @unchecked Sendable {
         return reply
     }
 
-    public func predict(_ features: [Float]) throws(ClientError) -> PredictResult {
-        guard case .predictResult(let reply) = try call(.predict(Predict(features: features))) else { throw .unexpected("Predict") }
+    /// `predictionID` (v2 connections): the node remembers the prediction under it for LABEL.
+    public func predict(_ features: [Float], predictionID: UInt64? = nil) throws(ClientError) -> PredictResult {
+        guard case .predictResult(let reply) = try call(.predict(Predict(features: features, predictionID: predictionID))) else { throw .unexpected("Predict") }
         return reply
     }
 
-    public func predictBatch(featureCount: Int, values: [Float]) throws(ClientError) -> PredictBatchResult {
-        guard case .predictBatchResult(let reply) = try call(.predictBatch(PredictBatch(featureCount: featureCount, values: values))) else {
+    /// `predictionIDs`: one per row (v2 connections).
+    public func predictBatch(featureCount: Int, values: [Float], predictionIDs: [UInt64]? = nil) throws(ClientError) -> PredictBatchResult {
+        guard case .predictBatchResult(let reply) = try call(.predictBatch(PredictBatch(featureCount: featureCount, values: values,
+                                                                                        predictionIDs: predictionIDs))) else {
             throw .unexpected("PredictBatch")
         }
         return reply
@@ -197,6 +200,15 @@ public final class NodeClient: @unchecked Sendable {
         guard case .feedbackAck = try call(.feedback(Feedback(predictedLabel: predicted, actualLabel: actual, version: version))) else {
             throw .unexpected("Feedback")
         }
+    }
+
+    /// Ground truth by prediction id (v2, labeller or controller connection): the node joins each
+    /// to the prediction it remembers and says how many matched, were unknown, expired or repeated.
+    @discardableResult
+    public func label(_ items: [(predictionID: UInt64, actual: UInt8)]) throws(ClientError) -> LabelReply {
+        let request = LabelRequest(items: items.map { LabelRequest.Item(predictionID: $0.predictionID, actualLabel: $0.actual) })
+        guard case .labelReply(let reply) = try call(.label(request)) else { throw .unexpected("Label") }
+        return reply
     }
 
     public func health() throws(ClientError) -> HealthReply {

@@ -2,17 +2,18 @@ import Foundation
 
 extension ControlStore {
     private static let deploymentColumns = """
-        id, timestamp, action, actor, node, from_version, to_version, generation, swap_micros, status, detail, operation_id
+        id, timestamp, action, actor, node, from_version, to_version, generation, swap_micros, status, detail, operation_id,
+        \(TriggerRecord.columns)
         """
 
     /// Records a deploy, swap or rollback and returns its id.
     @discardableResult
     public func insertDeployment(_ row: DeploymentRow) throws(SQLiteError) -> Int64 {
-        try database.run("INSERT INTO DEPLOYMENTS (\(Self.deploymentColumns)) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        try database.run("INSERT INTO DEPLOYMENTS (\(Self.deploymentColumns)) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             .text(SQLTime.string(row.timestamp)), .text(row.action.rawValue), .text(row.actor), .text(row.node),
             SQLiteValue(row.fromVersion), SQLiteValue(row.toVersion), SQLiteValue(row.generation),
             SQLiteValue(row.swapMicros), .text(row.status), SQLiteValue(row.detail), SQLiteValue(row.operationID),
-        ])
+        ] + (row.why?.values ?? TriggerRecord.nullValues))
         return database.lastInsertRowID
     }
 
@@ -51,7 +52,8 @@ extension ControlStore {
                 action: DeploymentAction(rawValue: statement.string(2)) ?? .swap, actor: statement.string(3),
                 node: statement.string(4), fromVersion: statement.optionalString(5), toVersion: statement.optionalString(6),
                 generation: statement.optionalInt64(7), swapMicros: statement.optionalDouble(8),
-                status: statement.string(9), detail: statement.optionalString(10), operationID: statement.optionalString(11)))
+                status: statement.string(9), detail: statement.optionalString(10), operationID: statement.optionalString(11),
+                why: TriggerRecord.read(statement, from: 12)))
         }
         return rows
     }

@@ -3,18 +3,19 @@ import Foundation
 extension ControlStore {
     private static let incidentColumns = """
         incident_id, alert_type, severity, affected_component, root_cause, resolution, status,
-        created_at, updated_at, model_name, node, from_version, to_version, stability_outcome, notes
+        created_at, updated_at, model_name, node, from_version, to_version, stability_outcome, notes,
+        \(TriggerRecord.columns)
         """
 
     /// Inserts an incident; a duplicate id fails with a constraint error rather than overwriting.
     public func insertIncident(_ row: IncidentRow) throws(SQLiteError) {
-        try database.run("INSERT INTO INCIDENTS (\(Self.incidentColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        try database.run("INSERT INTO INCIDENTS (\(Self.incidentColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             .text(row.incidentID), .text(row.alertType), .text(row.severity), .text(row.affectedComponent),
             .text(row.rootCause), SQLiteValue(row.resolution), .text(row.status),
             .text(SQLTime.string(row.createdAt)), .text(SQLTime.string(row.updatedAt)), SQLiteValue(row.modelName),
             SQLiteValue(row.node), SQLiteValue(row.fromVersion), SQLiteValue(row.toVersion),
             SQLiteValue(row.stabilityOutcome), SQLiteValue(row.notes),
-        ])
+        ] + (row.why?.values ?? TriggerRecord.nullValues))
     }
 
     public func incident(id: String) throws(SQLiteError) -> IncidentRow? {
@@ -65,7 +66,7 @@ extension ControlStore {
                 updatedAt: SQLTime.date(statement.string(8)) ?? created, modelName: statement.optionalString(9),
                 node: statement.optionalString(10), fromVersion: statement.optionalString(11),
                 toVersion: statement.optionalString(12), stabilityOutcome: statement.optionalString(13),
-                notes: statement.optionalString(14)))
+                notes: statement.optionalString(14), why: TriggerRecord.read(statement, from: 15)))
         }
         return rows
     }

@@ -3,13 +3,14 @@ import Foundation
 extension ControlStore {
     private static let metricsColumns = """
         id, timestamp, model_name, model_version, node, request_count, feedback_count,
-        f1_score, latency_p99_ms, error_rate, anomaly_rate, drift_score
+        f1_score, latency_p99_ms, error_rate, anomaly_rate, drift_score,
+        label_count, label_coverage, model_error_rate, client_error_rate, drift_expected
         """
 
     /// Inserts one row and returns its id.
     @discardableResult
     public func insertMetrics(_ row: MetricsRow) throws(SQLiteError) -> Int64 {
-        let statement = try database.prepare("INSERT INTO MODEL_METRICS (\(Self.metricsColumns)) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        let statement = try database.prepare("INSERT INTO MODEL_METRICS (\(Self.metricsColumns)) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         try bind(row, to: statement)
         try statement.step()
         return database.lastInsertRowID
@@ -18,7 +19,7 @@ extension ControlStore {
     /// Inserts a poll's rows (one per node and version) atomically: a reader never sees half a poll.
     public func insertMetrics(_ rows: [MetricsRow]) throws {
         try database.transaction {
-            let statement = try database.prepare("INSERT INTO MODEL_METRICS (\(Self.metricsColumns)) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            let statement = try database.prepare("INSERT INTO MODEL_METRICS (\(Self.metricsColumns)) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             for row in rows {
                 statement.reset()
                 try bind(row, to: statement)
@@ -45,7 +46,10 @@ extension ControlStore {
                 modelName: statement.string(2), modelVersion: statement.string(3), node: statement.string(4),
                 requestCount: statement.int64(5), feedbackCount: statement.int64(6), f1Score: statement.optionalDouble(7),
                 latencyP99Ms: statement.optionalDouble(8), errorRate: statement.optionalDouble(9),
-                anomalyRate: statement.optionalDouble(10), driftScore: statement.optionalDouble(11)))
+                anomalyRate: statement.optionalDouble(10), driftScore: statement.optionalDouble(11),
+                labelCount: statement.optionalInt64(12), labelCoverage: statement.optionalDouble(13),
+                modelErrorRate: statement.optionalDouble(14), clientErrorRate: statement.optionalDouble(15),
+                driftExpected: statement.optionalDouble(16)))
         }
         return rows
     }
@@ -77,6 +81,7 @@ extension ControlStore {
         try statement.bind([.text(SQLTime.string(row.timestamp)), .text(row.modelName), .text(row.modelVersion), .text(row.node),
                             .integer(row.requestCount), .integer(row.feedbackCount), SQLiteValue(row.f1Score),
                             SQLiteValue(row.latencyP99Ms), SQLiteValue(row.errorRate), SQLiteValue(row.anomalyRate),
-                            SQLiteValue(row.driftScore)])
+                            SQLiteValue(row.driftScore), SQLiteValue(row.labelCount), SQLiteValue(row.labelCoverage),
+                            SQLiteValue(row.modelErrorRate), SQLiteValue(row.clientErrorRate), SQLiteValue(row.driftExpected)])
     }
 }

@@ -71,10 +71,11 @@ public final class DemoScenario {
         say("\(t()) policy: the runbook's thresholds; windows compressed: poll \(Formatting.limit(options.interval))s, "
             + "deploy window \(Formatting.limit(options.deployWindow))s, stability window \(Formatting.limit(options.stabilityWindow))s")
 
-        let traffic = DemoTraffic(endpoint: endpoint, ratePerSecond: options.trafficRate, maxDuration: options.timeLimit + 5)
+        let traffic = DemoTraffic(endpoint: endpoint, labellerToken: access.token, ratePerSecond: options.trafficRate,
+                                  maxDuration: options.timeLimit + 5)
         traffic.start()
         defer { traffic.stop() }
-        say("\(t()) traffic: \(Int(options.trafficRate)) labelled predictions/s, each followed by Feedback (DemoData)")
+        say("\(t()) traffic: \(Int(options.trafficRate)) predictions/s with prediction ids, their true labels sent by id (LABEL, DemoData)")
 
         let watch = WatchLoop(configuration: WatchConfiguration(nodes: [endpoint], policy: policy), store: store, access: access,
                               notifier: Notifier(policy: policy, printLine: { [say] in say("      notify: " + $0) }),
@@ -104,7 +105,7 @@ public final class DemoScenario {
         }
         traffic.stop()
         let counts = traffic.snapshot
-        say("\(t()) traffic stopped: \(counts.predictions) predictions, \(counts.feedback) feedback labels"
+        say("\(t()) traffic stopped: \(counts.predictions) predictions, \(counts.feedback) labels"
             + (counts.failures > 0 ? ", \(counts.failures) failed batches (\(counts.lastError ?? ""))" : ""))
 
         let incidents = (try? store.incidents(limit: 10)) ?? []

@@ -23,15 +23,18 @@ public struct DeploymentRow: Equatable, Sendable {
     public var generation: Int64?
     /// How long the swap took on the node, in microseconds.
     public var swapMicros: Double?
-    /// "ok", "failed", "fenced" (CAS refused), "unknown" (no reply; outcome not yet learnt), …
+    /// "ok", "failed", "fenced" (CAS refused), "unknown" (no reply; outcome not yet learnt),
+    /// "dry_run" (recorded, not done), …
     public var status: String
     public var detail: String?
     /// The fleet operation this change was part of (also shown in the node's Info).
     public var operationID: String?
+    /// For a change a rule made (or would have made): its numbers.
+    public var why: TriggerRecord?
 
     public init(id: Int64? = nil, timestamp: Date, action: DeploymentAction, actor: String, node: String,
                 fromVersion: String?, toVersion: String?, generation: Int64? = nil, swapMicros: Double? = nil,
-                status: String, detail: String? = nil, operationID: String? = nil) {
+                status: String, detail: String? = nil, operationID: String? = nil, why: TriggerRecord? = nil) {
         self.id = id
         self.timestamp = timestamp
         self.action = action
@@ -44,5 +47,6 @@ public struct DeploymentRow: Equatable, Sendable {
         self.status = status
         self.detail = detail
         self.operationID = operationID
+        self.why = why
     }
 }

@@ -25,11 +25,13 @@ public struct IncidentRow: Equatable, Sendable {
     public var stabilityOutcome: String?
     /// A running log, one line per event (see `ControlStore.updateIncident`).
     public var notes: String?
+    /// The rule's numbers and the action taken; nil for incidents no rule opened.
+    public var why: TriggerRecord?
 
     public init(incidentID: String, alertType: String, severity: String, affectedComponent: String, rootCause: String,
                 resolution: String? = nil, status: String, createdAt: Date, updatedAt: Date? = nil,
                 modelName: String? = nil, node: String? = nil, fromVersion: String? = nil, toVersion: String? = nil,
-                stabilityOutcome: String? = nil, notes: String? = nil) {
+                stabilityOutcome: String? = nil, notes: String? = nil, why: TriggerRecord? = nil) {
         self.incidentID = incidentID
         self.alertType = alertType
         self.severity = severity
@@ -45,6 +47,7 @@ public struct IncidentRow: Equatable, Sendable {
         self.toVersion = toVersion
         self.stabilityOutcome = stabilityOutcome
         self.notes = notes
+        self.why = why
     }
 
     /// A readable, sortable id: "INC-20260228-120000-f1_drop-3fa2". The suffix hashes the node

@@ -74,8 +74,9 @@ public struct NodeOperations {
     /// (the same flip on the node; the action is why, and picks the Rollback message for
     /// rollbacks so the node's own log says so). A CAS refusal reports the actual version.
     /// A lost reply is thrown as `.unreachable`; callers that must know use `attempt` + `resolve`.
-    public func swap(_ endpoint: Endpoint, expect: String, action: DeploymentAction, detail: String? = nil) throws(ControlError) -> SwapResult {
-        switch attempt(endpoint, SwapPlan(expectActive: expect), action: action, detail: detail) {
+    public func swap(_ endpoint: Endpoint, expect: String, action: DeploymentAction, detail: String? = nil,
+                     why: TriggerRecord? = nil) throws(ControlError) -> SwapResult {
+        switch attempt(endpoint, SwapPlan(expectActive: expect), action: action, detail: detail, why: why) {
         case .applied(let result): return result
         case .refused(let error): throw error
         case .unknown(let error, _): throw error
@@ -84,14 +85,16 @@ public struct NodeOperations {
 
     /// One fenced swap. `.refused` means the node answered and nothing changed (or nothing was
     /// sent); `.unknown` means it was sent and no answer came: it may have applied.
-    public func attempt(_ endpoint: Endpoint, _ plan: SwapPlan, action: DeploymentAction, detail: String? = nil) -> SwapAttempt {
+    /// `why`: the rule's numbers when a rule made the change (DEPLOYMENTS' trigger columns).
+    public func attempt(_ endpoint: Endpoint, _ plan: SwapPlan, action: DeploymentAction, detail: String? = nil,
+                        why: TriggerRecord? = nil) -> SwapAttempt {
         let node = endpoint.description
         let client: NodeClient
         do { client = try access.connect(endpoint, controller: true) } catch {
             // Nothing was sent: the node cannot have changed.
             record(DeploymentRow(timestamp: clock(), action: action, actor: actor, node: node, fromVersion: plan.expectActive,
                                  toVersion: nil, status: "failed", detail: ([detail].compactMap { $0 } + ["\(error)"]).joined(separator: "; "),
-                                 operationID: plan.operationID))
+                                 operationID: plan.operationID, why: why))
             return .refused(error)
         }
         defer { client.close() }
@@ -110,7 +113,7 @@ public struct NodeOperations {
             record(DeploymentRow(timestamp: result.at, action: action, actor: actor, node: node,
                                  fromVersion: outcome.previousVersion, toVersion: outcome.activeVersion,
                                  generation: Int64(clamping: outcome.generation), swapMicros: result.swapMicros, status: "ok",
-                                 detail: (notes + ["round trip \(Int(roundTrip)) µs"]).joined(separator: "; "), operationID: plan.operationID))
+                                 detail: (notes + ["round trip \(Int(roundTrip)) µs"]).joined(separator: "; "), operationID: plan.operationID, why: why))
             return .applied(result)
         } catch {
             let failure = ControlError.from(error, node: node)
@@ -118,7 +121,7 @@ public struct NodeOperations {
                 // Sent, and no answer: the node may have applied it. Recorded as unknown until known.
                 let id = record(DeploymentRow(timestamp: clock(), action: action, actor: actor, node: node, fromVersion: plan.expectActive,
                                               toVersion: plan.expectStandby?.version, status: "unknown",
-                                              detail: (notes + ["no reply: \(failure)"]).joined(separator: "; "), operationID: plan.operationID))
+                                              detail: (notes + ["no reply: \(failure)"]).joined(separator: "; "), operationID: plan.operationID, why: why))
                 return .unknown(failure, UnknownSwap(deadline: deadline, rowID: id))
             }
             var refusal = failure
@@ -133,7 +136,7 @@ public struct NodeOperations {
             }
             record(DeploymentRow(timestamp: clock(), action: action, actor: actor, node: node, fromVersion: plan.expectActive,
                                  toVersion: nil, status: status, detail: (notes + ["\(refusal)"]).joined(separator: "; "),
-                                 operationID: plan.operationID))
+                                 operationID: plan.operationID, why: why))
             return .refused(refusal)
         }
     }

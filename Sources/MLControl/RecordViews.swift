@@ -47,6 +47,7 @@ public enum RecordViews {
         o["generation"] = r.generation
         o["swap_micros"] = r.swapMicros
         o["detail"] = r.detail
+        why(r.why, into: &o)
         return o
     }
 
@@ -61,15 +62,29 @@ public enum RecordViews {
         o["to_version"] = r.toVersion
         o["stability_outcome"] = r.stabilityOutcome
         o["notes"] = r.notes
+        why(r.why, into: &o)
         return o
+    }
+
+    /// The rule's numbers, under the SQL column names.
+    private static func why(_ record: TriggerRecord?, into o: inout [String: Any]) {
+        guard let record else { return }
+        o["trigger_rule"] = record.rule
+        o["observed_value"] = record.observed
+        o["baseline_value"] = record.baseline
+        o["threshold"] = record.threshold
+        o["sample_count"] = record.samples
+        o["trigger_action"] = record.action
+        o["dry_run"] = record.dryRun
     }
 
     /// `mlctl metrics`: cumulative figures per version since the node started.
     public static func metricsTable(node: String, reply: MetricsReply) -> TextTable {
-        TextTable(headers: ["node", "version", "slot", "requests", "errors", "p50 ms", "p99 ms", "anomaly", "F1", "labels", "drift"],
+        TextTable(headers: ["node", "version", "slot", "requests", "model err", "client err", "p50 ms", "p99 ms", "anomaly", "F1", "labels", "drift"],
                   rows: reply.versions.map { v in
                       [node, v.version, v.version == reply.activeVersion ? "active" : "", String(v.requests),
-                       v.errorRate.map(Formatting.percent) ?? "-", ms(v.latencyQuantileNanos(0.5)), ms(v.latencyQuantileNanos(0.99)),
+                       v.modelErrorRate.map(Formatting.percent) ?? "-", v.clientErrorRate.map(Formatting.percent) ?? "-",
+                       ms(v.latencyQuantileNanos(0.5)), ms(v.latencyQuantileNanos(0.99)),
                        v.anomalyRate.map(Formatting.percent) ?? "-", v.f1.map { Formatting.fixed($0, 3) } ?? "-",
                        String(v.feedbackCount), v.drift.map { Formatting.fixed($0, 4) } ?? "-"]
                   })
@@ -84,6 +99,18 @@ public enum RecordViews {
         o["anomaly_rate"] = v.anomalyRate
         o["f1_score"] = v.f1
         o["drift_score"] = v.drift
+        o["drift_expected"] = v.driftExpected
+        o["model_errors"] = v.modelErrors
+        o["client_errors"] = v.clientErrors
+        o["model_error_rate"] = v.modelErrorRate
+        o["client_error_rate"] = v.clientErrorRate
+        o["labels"] = v.labels
+        o["labels_unmatched"] = v.labelsUnmatched
+        o["labels_expired"] = v.labelsExpired
+        o["labels_duplicate"] = v.labelsDuplicate
+        o["label_coverage"] = v.labelCoverage
+        o["label_delay_p50_ms"] = v.labelDelayQuantileMillis(0.5)
+        o["label_delay_p99_ms"] = v.labelDelayQuantileMillis(0.99)
         return o
     }
 

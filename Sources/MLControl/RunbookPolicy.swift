@@ -25,8 +25,21 @@ public struct RunbookPolicy: Codable, Equatable, Sendable {
     public var stabilityErrorRateSlack: Double = 0.005
     /// Requests (or latency samples) a window needs before error, latency or anomaly rules judge it.
     public var minRequests: Int = 200
-    /// Feedback labels a window needs before the F1 rule judges it.
+    /// Labels a window needs before the F1 rule judges it.
     public var minFeedback: Int = 100
+    /// And the fraction of the window's predictions they cover (labels / requests): 100 labels
+    /// on 1 prediction in 1000 say little about the other 999.
+    public var minLabelCoverage: Double = 0.05
+    /// Alert (action `notify` by default) when the clients' error rate exceeds this; nil = off.
+    public var clientErrorRateLimit: Double?
+    /// Alert (action `notify` by default) when PSI exceeds this and twice its noise floor; nil = off
+    /// (the runbook only records drift).
+    public var driftLimit: Double?
+    /// Scores a window needs before drift is computed at all (MODEL_METRICS.drift_score is NULL below).
+    public var minDriftScores: Int = 1_000
+    /// Per rule, what firing does: `rollback`, `pause`, `notify` or `dry_run` (default: each
+    /// rule's `defaultAction`).
+    public var actions: [RunbookRule: TriggerAction] = [:]
     /// Seconds between polls of each node.
     public var pollIntervalSeconds: Double = 10
     /// Length of the baseline window ("previous 24h"), ending at the new version's deploy.
@@ -52,6 +65,11 @@ public struct RunbookPolicy: Codable, Equatable, Sendable {
         case stabilityErrorRateSlack = "stability_error_rate_slack"
         case minRequests = "min_requests"
         case minFeedback = "min_feedback"
+        case minLabelCoverage = "min_label_coverage"
+        case clientErrorRateLimit = "client_error_rate_limit"
+        case driftLimit = "drift_limit"
+        case minDriftScores = "min_drift_scores"
+        case actions
         case pollIntervalSeconds = "poll_interval_seconds"
         case baselineWindowSeconds = "baseline_window_seconds"
         case webhookURL = "webhook_url"
@@ -82,11 +100,54 @@ public struct RunbookPolicy: Codable, Equatable, Sendable {
         stabilityErrorRateSlack = try value(.stabilityErrorRateSlack, d.stabilityErrorRateSlack)
         minRequests = try value(.minRequests, d.minRequests)
         minFeedback = try value(.minFeedback, d.minFeedback)
+        minLabelCoverage = try value(.minLabelCoverage, d.minLabelCoverage)
+        clientErrorRateLimit = try c.decodeIfPresent(Double.self, forKey: .clientErrorRateLimit)
+        driftLimit = try c.decodeIfPresent(Double.self, forKey: .driftLimit)
+        minDriftScores = try value(.minDriftScores, d.minDriftScores)
+        if let raw = try c.decodeIfPresent([String: String].self, forKey: .actions) {
+            for (ruleName, actionName) in raw.sorted(by: { $0.key < $1.key }) {
+                guard let rule = RunbookRule(rawValue: ruleName) else {
+                    throw PolicyError.invalid(key: "actions", reason: "unknown rule \(ruleName); rules: \(RunbookRule.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                guard let action = TriggerAction(rawValue: actionName) else {
+                    throw PolicyError.invalid(key: "actions.\(ruleName)", reason: "unknown action \(actionName); actions: \(TriggerAction.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                actions[rule] = action
+            }
+        }
         pollIntervalSeconds = try value(.pollIntervalSeconds, d.pollIntervalSeconds)
         baselineWindowSeconds = try value(.baselineWindowSeconds, d.baselineWindowSeconds)
         webhookURL = try c.decodeIfPresent(String.self, forKey: .webhookURL)
         notifyCommand = try c.decodeIfPresent(String.self, forKey: .notifyCommand)
         notifyTimeoutSeconds = try value(.notifyTimeoutSeconds, d.notifyTimeoutSeconds)
+    }
+
+    /// What `rule` does when it fires.
+    public func action(for rule: RunbookRule) -> TriggerAction { actions[rule] ?? rule.defaultAction }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(f1DropLimit, forKey: .f1DropLimit)
+        try c.encode(latencyP99LimitMs, forKey: .latencyP99LimitMs)
+        try c.encode(deployWindowSeconds, forKey: .deployWindowSeconds)
+        try c.encode(errorRateLimit, forKey: .errorRateLimit)
+        try c.encode(anomalyRateMultiplier, forKey: .anomalyRateMultiplier)
+        try c.encode(stabilityWindowSeconds, forKey: .stabilityWindowSeconds)
+        try c.encode(stabilityF1Tolerance, forKey: .stabilityF1Tolerance)
+        try c.encode(stabilityLatencyP99LimitMs, forKey: .stabilityLatencyP99LimitMs)
+        try c.encode(stabilityErrorRateSlack, forKey: .stabilityErrorRateSlack)
+        try c.encode(minRequests, forKey: .minRequests)
+        try c.encode(minFeedback, forKey: .minFeedback)
+        try c.encode(minLabelCoverage, forKey: .minLabelCoverage)
+        try c.encodeIfPresent(clientErrorRateLimit, forKey: .clientErrorRateLimit)
+        try c.encodeIfPresent(driftLimit, forKey: .driftLimit)
+        try c.encode(minDriftScores, forKey: .minDriftScores)
+        try c.encode(Dictionary(uniqueKeysWithValues: actions.map { ($0.key.rawValue, $0.value.rawValue) }), forKey: .actions)
+        try c.encode(pollIntervalSeconds, forKey: .pollIntervalSeconds)
+        try c.encode(baselineWindowSeconds, forKey: .baselineWindowSeconds)
+        try c.encodeIfPresent(webhookURL, forKey: .webhookURL)
+        try c.encodeIfPresent(notifyCommand, forKey: .notifyCommand)
+        try c.encode(notifyTimeoutSeconds, forKey: .notifyTimeoutSeconds)
     }
 
     /// Decodes and validates a policy document.
@@ -153,11 +214,16 @@ public struct RunbookPolicy: Codable, Equatable, Sendable {
         let fractions: [(CodingKeys, Double)] = [
             (.f1DropLimit, f1DropLimit), (.errorRateLimit, errorRateLimit),
             (.stabilityF1Tolerance, stabilityF1Tolerance), (.stabilityErrorRateSlack, stabilityErrorRateSlack),
+            (.minLabelCoverage, minLabelCoverage),
         ]
         for (key, v) in fractions where !(v >= 0 && v <= 1) {
             throw .invalid(key: key.rawValue, reason: "must be between 0 and 1, got \(v)")
         }
-        for (key, v) in [(CodingKeys.minRequests, minRequests), (.minFeedback, minFeedback)] where v < 1 {
+        for (key, v) in [(CodingKeys.clientErrorRateLimit, clientErrorRateLimit), (.driftLimit, driftLimit)] {
+            if let v, !(v.isFinite && v > 0) { throw .invalid(key: key.rawValue, reason: "must be a positive number (omit it to switch the alert off), got \(v)") }
+        }
+        if let v = clientErrorRateLimit, v > 1 { throw .invalid(key: CodingKeys.clientErrorRateLimit.rawValue, reason: "must be between 0 and 1, got \(v)") }
+        for (key, v) in [(CodingKeys.minRequests, minRequests), (.minFeedback, minFeedback), (.minDriftScores, minDriftScores)] where v < 1 {
             throw .invalid(key: key.rawValue, reason: "must be at least 1, got \(v)")
         }
         if let url = webhookURL {

@@ -63,7 +63,7 @@ public struct StabilityCheck: Sendable {
         if elapsed < policy.stabilityWindowSeconds {
             return .stillWatching(remaining: policy.stabilityWindowSeconds - max(0, elapsed))
         }
-        let asked = total.map { $0.requests + $0.errors } ?? 0
+        let asked = total.map { $0.requests + $0.modelErrors } ?? 0
         guard let total, asked >= UInt64(policy.minRequests) else {
             return .inconclusive("only \(asked) requests in \(Formatting.duration(elapsed)) after rollback "
                 + "(need \(policy.minRequests)); stability not confirmed")
@@ -71,13 +71,17 @@ public struct StabilityCheck: Sendable {
         var parts: [String] = []
         if total.feedbackCount >= UInt64(policy.minFeedback), let f1 = total.f1, let base = baseline.f1 {
             parts.append("F1 \(Formatting.fixed(f1, 3)) (baseline \(Formatting.fixed(base, 3)))")
+        } else if baseline.f1 != nil {
+            // "F1 back within tolerance" is half of step 5: unchecked, it is not confirmed.
+            return .inconclusive("F1 not checked: \(total.feedbackCount) labels since rollback (need \(policy.minFeedback)); "
+                + "stability not confirmed")
         } else {
-            parts.append("F1 not checked (\(total.feedbackCount) labels, need \(policy.minFeedback), baseline \(baseline.f1.map { Formatting.fixed($0, 3) } ?? "none"))")
+            parts.append("F1 not checked (no baseline F1)")
         }
         if total.latencySamples >= UInt64(policy.minRequests), let nanos = total.latencyQuantileNanos(0.99) {
             parts.append("p99 \(Formatting.fixed(Double(nanos) / 1e6, 1)) ms")
         }
-        if let rate = total.errorRate { parts.append("error rate \(Formatting.percent(rate))") }
+        if let rate = total.modelErrorRate { parts.append("model error rate \(Formatting.percent(rate))") }
         return .stable("stable for \(Formatting.duration(elapsed)) after rollback: " + parts.joined(separator: ", "))
     }
 
@@ -92,12 +96,12 @@ public struct StabilityCheck: Sendable {
     /// "No error rate increase" over the baseline, with the policy's slack. Without a baseline
     /// there is nothing to compare an increase with, so the rollback trigger's limit stands in.
     private func errorProblem(_ w: VersionMetrics, _ baseline: BaselineFigures, _ scope: String) -> String? {
-        guard w.requests + w.errors >= UInt64(policy.minRequests), let rate = w.errorRate else { return nil }
+        guard w.requests + w.modelErrors >= UInt64(policy.minRequests), let rate = w.modelErrorRate else { return nil }
         let reference = baseline.errorRate.map { $0 + policy.stabilityErrorRateSlack } ?? policy.errorRateLimit
         guard RunbookRules.exceeds(rate, reference) else { return nil }
         let against = baseline.errorRate.map { "baseline \(Formatting.percent($0)) + slack \(Formatting.percent(policy.stabilityErrorRateSlack))" }
             ?? "limit \(Formatting.percent(policy.errorRateLimit)) (no baseline)"
-        return "error rate \(Formatting.percent(rate)) \(scope) (\(w.errors) of \(w.requests + w.errors)) above \(against)"
+        return "model error rate \(Formatting.percent(rate)) \(scope) (\(w.modelErrors) of \(w.requests + w.modelErrors)) above \(against)"
     }
 
     /// "Stable within 0.02 of baseline": either direction, as the runbook writes it.

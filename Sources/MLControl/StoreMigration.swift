@@ -109,5 +109,28 @@ struct StoreMigration: Sendable {
                 heartbeat_unix REAL NOT NULL
             );
             """),
+        // error_rate keeps its name for the runbook's queries and from now on holds the model's
+        // error rate (model_error_rate); rows written before this step mixed in client errors.
+        StoreMigration(version: 3, description: "labels, split error rates, drift noise floor; why each trigger fired", sql: """
+            ALTER TABLE MODEL_METRICS ADD COLUMN label_count INTEGER;
+            ALTER TABLE MODEL_METRICS ADD COLUMN label_coverage REAL;
+            ALTER TABLE MODEL_METRICS ADD COLUMN model_error_rate REAL;
+            ALTER TABLE MODEL_METRICS ADD COLUMN client_error_rate REAL;
+            ALTER TABLE MODEL_METRICS ADD COLUMN drift_expected REAL;
+            ALTER TABLE INCIDENTS ADD COLUMN trigger_rule TEXT;
+            ALTER TABLE INCIDENTS ADD COLUMN observed_value REAL;
+            ALTER TABLE INCIDENTS ADD COLUMN baseline_value REAL;
+            ALTER TABLE INCIDENTS ADD COLUMN threshold REAL;
+            ALTER TABLE INCIDENTS ADD COLUMN sample_count INTEGER;
+            ALTER TABLE INCIDENTS ADD COLUMN trigger_action TEXT;
+            ALTER TABLE INCIDENTS ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE DEPLOYMENTS ADD COLUMN trigger_rule TEXT;
+            ALTER TABLE DEPLOYMENTS ADD COLUMN observed_value REAL;
+            ALTER TABLE DEPLOYMENTS ADD COLUMN baseline_value REAL;
+            ALTER TABLE DEPLOYMENTS ADD COLUMN threshold REAL;
+            ALTER TABLE DEPLOYMENTS ADD COLUMN sample_count INTEGER;
+            ALTER TABLE DEPLOYMENTS ADD COLUMN trigger_action TEXT;
+            ALTER TABLE DEPLOYMENTS ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0;
+            """),
     ]
 }

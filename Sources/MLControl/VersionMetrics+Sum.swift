@@ -17,7 +17,17 @@ extension VersionMetrics {
             falseNegatives: falseNegatives + other.falseNegatives, latencySumNanos: latencySumNanos + other.latencySumNanos,
             latencyCount: latencyCount + other.latencyCount,
             latencyBuckets: buckets.keys.sorted().map { BucketCount(index: $0, count: buckets[$0]!) },
-            scoreBins: scores, referenceBins: referenceBins.isEmpty ? other.referenceBins : referenceBins)
+            scoreBins: scores, referenceBins: referenceBins.isEmpty ? other.referenceBins : referenceBins,
+            modelErrors: modelErrors + other.modelErrors, clientErrors: clientErrors + other.clientErrors,
+            labels: labels + other.labels, labelsUnmatched: labelsUnmatched + other.labelsUnmatched,
+            labelsExpired: labelsExpired + other.labelsExpired, labelsDuplicate: labelsDuplicate + other.labelsDuplicate,
+            labelDelayBuckets: Self.merge(labelDelayBuckets, other.labelDelayBuckets))
+    }
+
+    private static func merge(_ a: [BucketCount], _ b: [BucketCount]) -> [BucketCount] {
+        var buckets = [UInt16: UInt64]()
+        for bucket in a + b { buckets[bucket.index, default: 0] += bucket.count }
+        return buckets.keys.sorted().map { BucketCount(index: $0, count: buckets[$0]!) }
     }
 
     var latencySamples: UInt64 { latencyBuckets.reduce(0) { $0 + $1.count } }

@@ -17,13 +17,17 @@ public struct WatchConfiguration: Sendable {
     public var rollbackRetries: Int
     /// Pause before each retry, so a restarting node has a moment.
     public var retryDelay: TimeInterval
+    /// `--dry-run`: every rule only records what it would have done; the nodes are never changed.
+    public var dryRun: Bool
     /// When set, each round also converges the nodes to this fleet's desired state (FLEET_DESIRED).
     public var fleet: String?
     /// The clock-skew bound used when a reconcile swap's reply is lost.
     public var clockSkew: TimeInterval = 0.5
 
     public init(nodes: [Endpoint], policy: RunbookPolicy = RunbookPolicy(), interval: TimeInterval? = nil,
-                duration: TimeInterval? = nil, maxRounds: Int? = nil, rollbackRetries: Int = 2, retryDelay: TimeInterval = 0.2) {
+                duration: TimeInterval? = nil, maxRounds: Int? = nil, rollbackRetries: Int = 2, retryDelay: TimeInterval = 0.2,
+                dryRun: Bool = false) {
+        self.dryRun = dryRun
         self.nodes = nodes
         self.policy = policy
         self.interval = interval ?? policy.pollIntervalSeconds

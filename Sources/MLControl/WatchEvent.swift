@@ -20,6 +20,14 @@ public enum WatchEvent: Sendable {
     case nodeBack(node: String, at: Date, downFor: TimeInterval, incidentID: String)
     /// Runbook step 5's verdict, once final.
     case stability(node: String, at: Date, verdict: StabilityVerdict, incidentID: String)
+    /// No rule fired, but some could not judge: neither healthy nor a trigger.
+    case inconclusive(node: String, at: Date, version: String, reasons: [String])
+    /// A rule with action `pause` fired: incident and notification, the node left as it is.
+    case paused(node: String, at: Date, trigger: Trigger, incidentID: String)
+    /// A paused incident is open for the active version: waiting for a person.
+    case waiting(node: String, at: Date, version: String, incidentID: String)
+    /// A rule fired in dry-run mode: what would have been done, recorded only.
+    case dryRun(node: String, at: Date, trigger: Trigger, incidentID: String)
     /// Something the loop could not do but survived (database error, …).
     case problem(node: String, at: Date, message: String)
     /// The fleet's desired state compared with what a node serves, and what was done about it.
@@ -30,7 +38,8 @@ public enum WatchEvent: Sendable {
         case .polled(_, let at, _, _, _), .observedSwap(_, let at, _, _, _), .rolledBack(_, let at, _, _, _),
              .verified(_, let at, _, _), .rollbackFailed(_, let at, _, _, _), .investigating(_, let at, _, _),
              .rollbackWithheld(_, let at, _, _, _), .nodeDown(_, let at, _, _), .nodeBack(_, let at, _, _),
-             .stability(_, let at, _, _), .problem(_, let at, _), .reconcile(_, let at, _):
+             .stability(_, let at, _, _), .problem(_, let at, _), .inconclusive(_, let at, _, _),
+             .paused(_, let at, _, _), .waiting(_, let at, _, _), .dryRun(_, let at, _, _), .reconcile(_, let at, _):
             at
         }
     }
@@ -74,6 +83,14 @@ public enum WatchEvent: Sendable {
             return "\(time) stability \(verdict.outcome) on \(node): \(text); incident \(id)"
         case .problem(let node, _, let message):
             return "\(time) problem on \(node): \(message)"
+        case .inconclusive(let node, _, let version, let reasons):
+            return "\(time) inconclusive \(node) \(version): " + reasons.joined(separator: "; ")
+        case .paused(let node, _, let trigger, let id):
+            return "\(time) PAUSED \(node) \(trigger.version): \(trigger.sentence); no swap, waiting for mlctl rollback or mlctl resolve \(id)"
+        case .waiting(let node, _, let version, let id):
+            return "\(time) waiting \(node) \(version): incident \(id) is paused (mlctl rollback or mlctl resolve \(id))"
+        case .dryRun(let node, _, let trigger, let id):
+            return "\(time) DRY RUN \(node) \(trigger.version): would \(trigger.action.rawValue): \(trigger.sentence); incident \(id)"
         case .reconcile(let node, _, let message):
             return "\(time) reconcile \(node): \(message)"
         }

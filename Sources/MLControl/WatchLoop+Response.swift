@@ -21,7 +21,8 @@ extension WatchLoop {
         var failure: String?
         for attempt in 1...(1 + configuration.rollbackRetries) {
             do {
-                result = try operations.swap(state.endpoint, expect: trigger.version, action: .rollback, detail: trigger.sentence)
+                result = try operations.swap(state.endpoint, expect: trigger.version, action: .rollback, detail: trigger.sentence,
+                                             why: TriggerRecord(trigger))
                 notes.append("\(SQLTime.string(clock())) rolled back \(trigger.version) -> \(result!.outcome.activeVersion) in "
                     + "\(Formatting.fixed(result!.swapMicros, 1)) µs (round trip \(Formatting.fixed(result!.roundTripMicros, 0)) µs), generation \(result!.outcome.generation)")
                 failure = nil
@@ -68,7 +69,8 @@ extension WatchLoop {
                                    resolution: restored ? "Rolled back to previous version" : "Rollback failed: \(failure ?? "unknown")",
                                    status: status, createdAt: now, modelName: trigger.modelName, node: node,
                                    fromVersion: trigger.version, toVersion: restored ? target : nil,
-                                   stabilityOutcome: restored ? "watching" : nil, notes: notes.joined(separator: "\n")),
+                                   stabilityOutcome: restored ? "watching" : nil, notes: notes.joined(separator: "\n"),
+                                   why: TriggerRecord(trigger)),
                        node: node, now: now)
         if restored {
             onEvent(.rolledBack(node: node, at: result?.at ?? clock(), trigger: trigger, result: result, incidentID: id))
@@ -82,7 +84,7 @@ extension WatchLoop {
             notify(AlertNotification(incidentID: id, alertType: trigger.rule.rawValue, severity: "critical", action: "rollback_failed",
                                      status: "rollback_failed", node: node, model: trigger.modelName, fromVersion: trigger.version,
                                      toVersion: target, trigger: "ROLLBACK FAILED, \(trigger.version) STILL SERVING: \(failure ?? "unknown"); "
-                                        + "cause: \(trigger.sentence)", at: clock()), incidentID: id, now: clock())
+                                        + "cause: \(trigger.sentence)", at: clock(), why: TriggerRecord(trigger)), incidentID: id, now: clock())
         }
     }
 
@@ -109,11 +111,13 @@ extension WatchLoop {
         insertIncident(IncidentRow(incidentID: id, alertType: trigger.rule.rawValue, severity: "critical",
                                    affectedComponent: "\(trigger.modelName) on \(state.node)", rootCause: trigger.sentence,
                                    resolution: "Rollback withheld: \(reason); escalate", status: "investigating", createdAt: now,
-                                   modelName: trigger.modelName, node: state.node, fromVersion: trigger.version), node: state.node, now: now)
+                                   modelName: trigger.modelName, node: state.node, fromVersion: trigger.version,
+                                   why: TriggerRecord(trigger)), node: state.node, now: now)
         onEvent(.rollbackWithheld(node: state.node, at: now, trigger: trigger, reason: reason, incidentID: id))
         notify(AlertNotification(incidentID: id, alertType: trigger.rule.rawValue, severity: "critical", action: "escalate",
                                  status: "investigating", node: state.node, model: trigger.modelName, fromVersion: trigger.version,
-                                 toVersion: nil, trigger: "\(trigger.sentence); NOT rolled back: \(reason)", at: now), incidentID: id, now: now)
+                                 toVersion: nil, trigger: "\(trigger.sentence); NOT rolled back: \(reason)", at: now,
+                                 why: TriggerRecord(trigger)), incidentID: id, now: now)
     }
 
     /// The anomaly rule: an incident to investigate, once per node and version while open.
@@ -123,14 +127,55 @@ extension WatchLoop {
         insertIncident(IncidentRow(incidentID: id, alertType: trigger.rule.rawValue, severity: trigger.rule.severity,
                                    affectedComponent: "\(trigger.modelName) on \(state.node)", rootCause: trigger.sentence,
                                    status: "investigating", createdAt: now, modelName: trigger.modelName, node: state.node,
-                                   fromVersion: trigger.version), node: state.node, now: now)
+                                   fromVersion: trigger.version, why: TriggerRecord(trigger)), node: state.node, now: now)
         onEvent(.investigating(node: state.node, at: now, trigger: trigger, incidentID: id))
         notify(AlertNotification(incidentID: id, trigger: trigger, node: state.node, restoredVersion: nil, at: now), incidentID: id, now: now)
     }
 
+    /// Action `pause`: an incident that holds the node for a person, a notification, no swap.
+    func pause(_ state: inout NodeWatchState, trigger: Trigger, now: Date) {
+        let id = IncidentRow.makeID(at: now, alertType: trigger.rule.rawValue, node: state.node)
+        insertIncident(IncidentRow(incidentID: id, alertType: trigger.rule.rawValue, severity: trigger.rule.severity,
+                                   affectedComponent: "\(trigger.modelName) on \(state.node)", rootCause: trigger.sentence,
+                                   resolution: "Paused: waiting for mlctl rollback or mlctl resolve \(id)", status: "paused",
+                                   createdAt: now, modelName: trigger.modelName, node: state.node, fromVersion: trigger.version,
+                                   why: TriggerRecord(trigger)), node: state.node, now: now)
+        onEvent(.paused(node: state.node, at: now, trigger: trigger, incidentID: id))
+        notify(AlertNotification(incidentID: id, trigger: trigger, node: state.node, restoredVersion: nil, at: now), incidentID: id, now: now)
+    }
+
+    /// A dry run: what the rule's action would have done, recorded (once per node, version and
+    /// rule while the record is open) and announced; nothing is sent to the node.
+    func recordDryRun(_ state: inout NodeWatchState, trigger: Trigger, info: InfoReply, now: Date) {
+        guard openIncident(node: state.node, status: "dry_run", version: trigger.version, alertType: trigger.rule.rawValue) == nil else { return }
+        let id = IncidentRow.makeID(at: now, alertType: trigger.rule.rawValue, node: state.node)
+        let wouldRestore = trigger.action == .rollback && info.standby.present ? info.standby.version : nil
+        insertIncident(IncidentRow(incidentID: id, alertType: trigger.rule.rawValue, severity: trigger.rule.severity,
+                                   affectedComponent: "\(trigger.modelName) on \(state.node)", rootCause: trigger.sentence,
+                                   resolution: "Dry run: would \(trigger.action.rawValue)" + (wouldRestore.map { " to \($0)" } ?? "") + "; nothing done",
+                                   status: "dry_run", createdAt: now, modelName: trigger.modelName, node: state.node,
+                                   fromVersion: trigger.version, toVersion: wouldRestore, why: TriggerRecord(trigger)),
+                       node: state.node, now: now)
+        if trigger.action == .rollback {
+            do {
+                try store.insertDeployment(DeploymentRow(timestamp: now, action: .rollback, actor: trigger.rule.rawValue, node: state.node,
+                                                         fromVersion: trigger.version, toVersion: wouldRestore, status: "dry_run",
+                                                         detail: "dry run: " + trigger.sentence, why: TriggerRecord(trigger)))
+            } catch {
+                onEvent(.problem(node: state.node, at: now, message: "DEPLOYMENTS insert failed: \(error)"))
+            }
+        }
+        onEvent(.dryRun(node: state.node, at: now, trigger: trigger, incidentID: id))
+        notify(AlertNotification(incidentID: id, trigger: trigger, node: state.node, restoredVersion: wouldRestore, at: now), incidentID: id, now: now)
+    }
+
     func hasOpenIncident(node: String, alertType: String, version: String) -> Bool {
-        let open = (try? store.incidents(limit: 200, status: "investigating")) ?? []
-        return open.contains { $0.node == node && $0.alertType == alertType && $0.fromVersion == version }
+        openIncident(node: node, status: "investigating", version: version, alertType: alertType) != nil
+    }
+
+    func openIncident(node: String, status: String, version: String, alertType: String? = nil) -> IncidentRow? {
+        let open = (try? store.incidents(limit: 200, status: status)) ?? []
+        return open.first { $0.node == node && $0.fromVersion == version && (alertType == nil || $0.alertType == alertType) }
     }
 
     /// Runbook step 5: add the restored version's window and record the verdict once final.

@@ -40,7 +40,7 @@ public final class WatchLoop {
         self.store = store
         self.access = access
         self.notifier = notifier
-        self.rules = RunbookRules(policy: configuration.policy)
+        self.rules = RunbookRules(policy: configuration.policy, dryRun: configuration.dryRun)
         self.clock = clock
         self.sleep = sleep
         self.onEvent = onEvent
@@ -134,7 +134,8 @@ public final class WatchLoop {
         // would only be noise in the runbook's queries.
         let rows = windows.values.filter { $0.requests + $0.errors + $0.feedbackCount > 0 }
             .sorted { $0.version < $1.version }
-            .map { MetricsRow(window: $0, modelName: modelName(info, version: $0.version), node: state.node, at: now) }
+            .map { MetricsRow(window: $0, modelName: modelName(info, version: $0.version), node: state.node, at: now,
+                             minDriftScores: configuration.policy.minDriftScores) }
         storeMetrics(rows, node: state.node, at: now)
         onEvent(.polled(node: state.node, at: now, active: metrics.activeVersion, generation: metrics.generation, rows: rows))
         if first { return }
@@ -170,11 +171,23 @@ public final class WatchLoop {
             onEvent(.problem(node: state.node, at: now, message: "baseline query failed: \(error)"))
             return
         }
+        // A paused incident for the active version hands the node to a person: no automatic
+        // action until `mlctl rollback` changes the version or `mlctl resolve` closes it.
+        if let paused = openIncident(node: state.node, status: "paused", version: info.active.version) {
+            onEvent(.waiting(node: state.node, at: now, version: info.active.version, incidentID: paused.incidentID))
+            return
+        }
         let input = RuleInput(window: window, modelName: info.active.modelName, deployedAt: context.deployedAt,
                               baseline: context.baseline, now: now)
         switch rules.evaluate(input) {
         case .healthy:
             return
+        case .inconclusive(let reasons):
+            onEvent(.inconclusive(node: state.node, at: now, version: info.active.version, reasons: reasons))
+        case .pause(let trigger):
+            pause(&state, trigger: trigger, now: now)
+        case .dryRun(let trigger):
+            recordDryRun(&state, trigger: trigger, info: info, now: now)
         case .rollback(let trigger):
             if let reason = context.withholdRollback {
                 withhold(&state, trigger: trigger, reason: reason, now: now)

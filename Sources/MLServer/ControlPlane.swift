@@ -11,6 +11,8 @@ public final class ControlPlane: Sendable {
     let stateFile: StateFile?
     /// nil: no token configured, so no connection can become a controller.
     private let token: [UInt8]?
+    /// nil: no labeller token, so only controllers may send LABEL.
+    private let labellerToken: [UInt8]?
     private let startedAt = Clock.monotonicNanos()
     private let drainingFlag = Atomic<Bool>(false)
     public let serverName: String
@@ -24,8 +26,9 @@ public final class ControlPlane: Sendable {
     /// Serialises loads (RPC and admin) so a label's binding is checked and made in one step.
     private let loadLock = Lock()
 
-    public init(initial: SlotPair, stateFile: StateFile?, token: String?, serverName: String = "mlserve",
+    public init(initial: SlotPair, stateFile: StateFile?, token: String?, labellerToken: String? = nil, serverName: String = "mlserve",
                 modelDirectory: String? = nil, stateRecovery: String? = nil) {
+        self.labellerToken = labellerToken.map { Array($0.utf8) }
         slots = ModelSlots(initial)
         registry = MetricsRegistry()
         self.stateFile = stateFile
@@ -89,6 +92,17 @@ public final class ControlPlane: Sendable {
 
     /// Compares in time that depends only on the lengths, never on where the bytes differ.
     public func checkToken(_ presented: String) -> Bool {
+        Self.matches(presented, token)
+    }
+
+    /// The labeller's token, compared the same way.
+    public func checkLabellerToken(_ presented: String) -> Bool {
+        Self.matches(presented, labellerToken)
+    }
+
+    public var hasLabellerToken: Bool { labellerToken != nil }
+
+    private static func matches(_ presented: String, _ token: [UInt8]?) -> Bool {
         guard let token else { return false }
         return ControlPlane.constantTimeEqual(Array(presented.utf8), token)
     }
@@ -225,6 +239,11 @@ public final class ControlPlane: Sendable {
             : nil
         return InfoReply(generation: pair.generation, ready: ready().ready, draining: isDraining,
                          active: pair.active?.slotInfo ?? .empty, standby: pair.standby?.slotInfo ?? .empty, extension: ext)
+    }
+
+    /// Client errors per version and status, for `/metrics`' `mlserve_client_errors_total`.
+    public func clientErrorsByStatus() -> [(version: String, status: Status, count: UInt64)] {
+        registry.clientErrorsByStatus()
     }
 
     public func metrics() -> MetricsReply {

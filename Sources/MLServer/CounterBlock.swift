@@ -17,7 +17,8 @@ final class CounterBlock: @unchecked Sendable {
 /// one pointer, so the hot path copies it without touching a reference count.
 struct CounterCells: @unchecked Sendable {
     static let requests = 0
-    static let errors = 1
+    /// Requests the model failed (a non-finite score, INTERNAL): the only errors a rollback reads.
+    static let modelErrors = 1
     static let positives = 2
     static let truePositives = 3
     static let falsePositives = 4
@@ -25,9 +26,20 @@ struct CounterCells: @unchecked Sendable {
     static let falseNegatives = 6
     static let latencySum = 7
     static let latencyCount = 8
-    static let latencyBase = 9
+    /// Labels joined to a prediction of this version, and the ones that could not be used.
+    static let labels = 9
+    static let labelsUnmatched = 10
+    static let labelsExpired = 11
+    static let labelsDuplicate = 12
+    /// Requests the client got wrong, one cell per status number (0...16): their sum is
+    /// `client_errors`; the split feeds `/metrics`.
+    static let clientErrorBase = 13
+    static let statusCells = 17
+    static let latencyBase = clientErrorBase + statusCells
     static let scoreBase = latencyBase + LatencyBuckets.count
-    static let size = scoreBase + ScoreBins.count
+    /// Label delay (prediction to label) in milliseconds, in the latency bucket layout.
+    static let labelDelayBase = scoreBase + ScoreBins.count
+    static let size = labelDelayBase + LatencyBuckets.count
 
     private let cells: UnsafeMutablePointer<Atomic<UInt64>>
 
@@ -66,6 +78,20 @@ struct CounterCells: @unchecked Sendable {
         add(CounterCells.latencyBase + LatencyBuckets.index(nanos: nanos))
     }
 
+    /// A refused request of the client's making, counted under its status.
+    @inline(__always)
+    func recordClientError(_ status: Status) {
+        add(CounterCells.clientErrorBase + min(Int(status.rawValue), CounterCells.statusCells - 1))
+    }
+
+    /// A label joined to one of this version's predictions, `delayMillis` after it was made.
+    @inline(__always)
+    func recordLabel(predicted: UInt8, actual: UInt8, delayMillis: UInt64) {
+        add(CounterCells.labels)
+        recordFeedback(predicted: predicted, actual: actual)
+        add(CounterCells.labelDelayBase + LatencyBuckets.index(nanos: delayMillis))
+    }
+
     @inline(__always)
     func recordFeedback(predicted: UInt8, actual: UInt8) {
         switch (predicted, actual) {
@@ -77,9 +103,20 @@ struct CounterCells: @unchecked Sendable {
     }
 
     /// Adds this block's counters into `total`.
-    func accumulate(into total: inout VersionMetrics, latency: inout [UInt64], scores: inout [UInt64]) {
+    func accumulate(into total: inout VersionMetrics, latency: inout [UInt64], scores: inout [UInt64],
+                    delays: inout [UInt64], byStatus: inout [UInt64]) {
         total.requests &+= value(CounterCells.requests)
-        total.errors &+= value(CounterCells.errors)
+        total.modelErrors &+= value(CounterCells.modelErrors)
+        for i in 0..<CounterCells.statusCells {
+            let count = value(CounterCells.clientErrorBase + i)
+            total.clientErrors &+= count
+            byStatus[i] &+= count
+        }
+        total.labels &+= value(CounterCells.labels)
+        total.labelsUnmatched &+= value(CounterCells.labelsUnmatched)
+        total.labelsExpired &+= value(CounterCells.labelsExpired)
+        total.labelsDuplicate &+= value(CounterCells.labelsDuplicate)
+        for i in 0..<LatencyBuckets.count { delays[i] &+= value(CounterCells.labelDelayBase + i) }
         total.positives &+= value(CounterCells.positives)
         total.truePositives &+= value(CounterCells.truePositives)
         total.falsePositives &+= value(CounterCells.falsePositives)
@@ -89,5 +126,6 @@ struct CounterCells: @unchecked Sendable {
         total.latencyCount &+= value(CounterCells.latencyCount)
         for i in 0..<LatencyBuckets.count { latency[i] &+= value(CounterCells.latencyBase + i) }
         for i in 0..<ScoreBins.count { scores[i] &+= value(CounterCells.scoreBase + i) }
+        total.errors = total.modelErrors &+ total.clientErrors
     }
 }

@@ -7,6 +7,9 @@ import Synchronization
 
 /// State every loop shares: the connection count (touched on accept and close only).
 final class LoopShared: Sendable {
+    /// Every loop's remembered predictions, for the label path (which may run on any loop).
+    let window: PredictionWindow
+    init(window: PredictionWindow) { self.window = window }
     let connectionCount = Atomic<Int>(0)
     /// Connections the drain deadline cut with replies still unsent (reported at exit).
     let cutAtDrainDeadline = Atomic<Int>(0)
@@ -52,7 +55,13 @@ final class EventLoop: @unchecked Sendable {
     /// per request. `pair` and `activeBlock` keep what they point into alive.
     @exclusivity(unchecked) var activeKernel: ModelKernel?
     @exclusivity(unchecked) var activeCounters: CounterCells?
+    /// The active version's registry number, as the prediction window stores it.
+    @exclusivity(unchecked) var activeNumber = 0
+    /// This loop's table in the prediction window (nil when the window is off).
+    let predictionTable: PredictionTable?
     var feedbackBlocks: [(version: [UInt8], block: CounterBlock)] = []
+    /// This loop's counters by registry number, for labels (filled on first use).
+    var labelBlocks: [CounterBlock?] = []
 
     // Scratch for decoded features and computed scores: sized once for the largest frame.
     let featureScratch: UnsafeMutablePointer<Float>
@@ -83,11 +92,13 @@ final class EventLoop: @unchecked Sendable {
         let floats = config.maxPayload / 4 + 1
         featureScratch = .allocate(capacity: floats)
         scoreScratch = .allocate(capacity: Limits.rows)
+        predictionTable = shared.window.table(loop: index)
         pair = control.slots.current()
         cachedGeneration = pair.generation
         activeBlock = pair.active.flatMap { control.registry.block(version: $0.version, loop: index) }
         activeKernel = pair.active?.kernel
         activeCounters = activeBlock?.cells
+        activeNumber = pair.active.flatMap { control.registry.number(of: $0.version) } ?? 0
         // The listener is shared by every loop: EPOLLEXCLUSIVE wakes one of them per connection.
         if listenFD >= 0 {
             register(listenFD, events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue)
@@ -507,6 +518,7 @@ final class EventLoop: @unchecked Sendable {
         activeBlock = pair.active.flatMap { control.registry.block(version: $0.version, loop: index) }
         activeKernel = pair.active?.kernel
         activeCounters = activeBlock?.cells
+        activeNumber = pair.active.flatMap { control.registry.number(of: $0.version) } ?? 0
     }
 
     /// Submits a load to the load thread; its reply comes back through `post`.

@@ -28,10 +28,39 @@ final class MetricsRegistry: @unchecked Sendable {
     func block(version: String, loop: Int) -> CounterBlock? {
         lock.withLock {
             guard let index = entries.firstIndex(where: { $0.version == version }) else { return nil }
-            if let block = entries[index].blocks[loop] { return block }
-            let block = CounterBlock()
-            entries[index].blocks[loop] = block
-            return block
+            return block(at: index, loop: loop)
+        }
+    }
+
+    /// A version's registry number: what the prediction window stores instead of its name.
+    /// Numbers are never reused (entries are only appended).
+    func number(of version: String) -> Int? {
+        lock.withLock { entries.firstIndex(where: { $0.version == version }) }
+    }
+
+    /// The counters of version number `number` owned by loop `loop`.
+    func block(number: Int, loop: Int) -> CounterBlock? {
+        lock.withLock { number >= 0 && number < entries.count ? block(at: number, loop: loop) : nil }
+    }
+
+    private func block(at index: Int, loop: Int) -> CounterBlock {  // lock held
+        if let block = entries[index].blocks[loop] { return block }
+        let block = CounterBlock()
+        entries[index].blocks[loop] = block
+        return block
+    }
+
+    /// Client errors per version and status (for `/metrics`), zero counts left out.
+    func clientErrorsByStatus() -> [(version: String, status: Status, count: UInt64)] {
+        lock.withLock {
+            var out: [(version: String, status: Status, count: UInt64)] = []
+            for entry in entries {
+                for raw in 0..<CounterCells.statusCells {
+                    let count = entry.blocks.values.reduce(UInt64(0)) { $0 &+ $1.cells.value(CounterCells.clientErrorBase + raw) }
+                    if count > 0, let status = Status(rawValue: UInt8(raw)) { out.append((entry.version, status, count)) }
+                }
+            }
+            return out
         }
     }
 
@@ -42,15 +71,20 @@ final class MetricsRegistry: @unchecked Sendable {
                 var total = VersionMetrics(version: entry.version, referenceBins: entry.referenceBins)
                 var latency = [UInt64](repeating: 0, count: LatencyBuckets.count)
                 var scores = [UInt64](repeating: 0, count: ScoreBins.count)
+                var delays = [UInt64](repeating: 0, count: LatencyBuckets.count)
+                var byStatus = [UInt64](repeating: 0, count: CounterCells.statusCells)
                 for block in entry.blocks.values {
-                    block.cells.accumulate(into: &total, latency: &latency, scores: &scores)
+                    block.cells.accumulate(into: &total, latency: &latency, scores: &scores, delays: &delays, byStatus: &byStatus)
                 }
-                total.latencyBuckets = latency.indices.compactMap { i in
-                    latency[i] == 0 ? nil : BucketCount(index: UInt16(i), count: latency[i])
-                }
+                total.latencyBuckets = Self.sparse(latency)
+                total.labelDelayBuckets = Self.sparse(delays)
                 total.scoreBins = scores
                 return total
             }
         }
+    }
+
+    private static func sparse(_ counts: [UInt64]) -> [BucketCount] {
+        counts.indices.compactMap { i in counts[i] == 0 ? nil : BucketCount(index: UInt16(i), count: counts[i]) }
     }
 }

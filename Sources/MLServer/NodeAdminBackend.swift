@@ -21,6 +21,8 @@ public struct NodeAdminBackend: AdminBackend {
 
     public func metrics() -> MetricsReply { control.metrics() }
 
+    public func clientErrorsByStatus() -> [(version: String, status: Status, count: UInt64)] { control.clientErrorsByStatus() }
+
     public func rollback(expectedActive: String?) -> Result<SwapOutcome, AdminFailure> {
         control.swap(expectedActive: expectedActive, actor: "admin").mapError { AdminFailure($0.status, $0.reason, $0.message) }
     }

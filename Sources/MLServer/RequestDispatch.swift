@@ -11,7 +11,9 @@ extension EventLoop {
         while !connection.paused && connection.inputEnd > connection.inputStart {
             // Unauthenticated peers get a tight limit until their HELLO is accepted.
             let limit = connection.greeted ? config.maxPayload : FrameParser.preHelloMaxPayload
-            switch FrameParser.parse(connection.bufferedInput, maxPayload: limit) {
+            // v2 defines one header flag, WITH_IDS, for PREDICT / PREDICT_BATCH (checked in handle).
+            let flags = connection.protocolVersion >= 2 ? PredictFlags.withIDs : 0
+            switch FrameParser.parse(connection.bufferedInput, maxPayload: limit, allowedFlags: flags) {
             case .needMore(let need):
                 connection.ensureInputCapacity(need)
                 return
@@ -59,17 +61,28 @@ extension EventLoop {
         guard type.isRequest, header.status == 0 else {
             return protocolError(connection, .unexpectedType(header.type), requestID: id)
         }
+        if header.flags != 0 && type != .predict && type != .predictBatch {
+            return protocolError(connection, .reservedBitsSet(flags: header.flags, reserved: header.reserved), requestID: id)
+        }
         guard connection.greeted || type.allowedBeforeHello else {
             return reject(connection, .failedPrecondition, .helloRequired, "send HELLO first: \(type) is not accepted before the handshake", requestID: id)
         }
         if type.needsController && connection.role != .controller {
             return reject(connection, .permissionDenied, .roleNotAllowed, "\(type) needs a controller connection (HELLO with role controller and the node's token)", requestID: id)
         }
+        // Ground truth moves F1, which the controller rolls back on: never from a data connection.
+        if type == .feedback && connection.role != .controller {
+            return reject(connection, .permissionDenied, .roleNotAllowed, "FEEDBACK needs a controller connection; labellers send LABEL by prediction id", requestID: id)
+        }
+        if type == .label && connection.role == .data {
+            return reject(connection, .permissionDenied, .roleNotAllowed, "LABEL needs a labeller or controller connection (HELLO with the node's labeller token)", requestID: id)
+        }
         do {
             switch type {
-            case .predict: try predict(connection, payload: payload, requestID: id, receivedAt: receivedAt)
-            case .predictBatch: try predictBatch(connection, payload: payload, requestID: id, receivedAt: receivedAt)
+            case .predict: try predict(connection, payload: payload, flags: header.flags, requestID: id, receivedAt: receivedAt)
+            case .predictBatch: try predictBatch(connection, payload: payload, flags: header.flags, requestID: id, receivedAt: receivedAt)
             case .feedback: try feedback(connection, payload: payload, requestID: id)
+            case .label: try label(connection, payload: payload, requestID: id)
             case .hello: try hello(connection, payload: payload, requestID: id)
             case .health:
                 _ = try HealthRequest.decode(payload: payload)
@@ -82,7 +95,9 @@ extension EventLoop {
                 connection.append(control.info(protocolVersion: connection.protocolVersion), requestID: id)
             case .metrics:
                 _ = try MetricsRequest.decode(payload: payload)
-                connection.append(control.metrics(), requestID: id)
+                var reply = control.metrics()
+                reply.layoutVersion = connection.protocolVersion
+                connection.append(reply, requestID: id)
             case .loadStandby:
                 submitLoad(try LoadStandby.decode(payload: payload, version: connection.protocolVersion), connection: connection, requestID: id)
             case .swap, .rollback:
@@ -101,7 +116,8 @@ extension EventLoop {
                 protocolError(connection, .unexpectedType(header.type), requestID: id)
             }
         } catch {
-            if type == .predict || type == .predictBatch { activeCounters?.add(CounterCells.errors) }
+            // A request the client got wrong is the client's error, never the model's.
+            if type == .predict || type == .predictBatch { activeCounters?.recordClientError(error.status) }
             protocolError(connection, error, requestID: id)
         }
     }
@@ -118,7 +134,7 @@ extension EventLoop {
             return nil
         }
         guard view.featureCount == model.featureCount else {
-            block.add(CounterCells.errors)
+            block.recordClientError(.invalidArgument)
             reject(connection, .invalidArgument, .featureCountMismatch,
                    "model \(pair.active?.version ?? "?") takes \(model.featureCount) features, request rows have \(view.featureCount)", requestID: requestID)
             return nil
@@ -129,15 +145,16 @@ extension EventLoop {
         return (model, block)
     }
 
-    /// A model that scores NaN or infinity is broken, not the request: INTERNAL, counted.
+    /// A model that scores NaN or infinity is broken, not the request: INTERNAL, a model error.
     private func nonFiniteScore(_ connection: Connection, _ block: CounterCells, row: Int?, requestID: UInt32) {
-        block.add(CounterCells.errors)
+        block.add(CounterCells.modelErrors)
         reject(connection, .internal, .modelFailed, "model \(pair.active?.version ?? "?") produced a non-finite score\(row.map { " for row \($0)" } ?? "")", requestID: requestID)
     }
 
     @inline(__always)
-    private func predict(_ connection: Connection, payload: UnsafeRawBufferPointer, requestID: UInt32, receivedAt: UInt64) throws(WireError) {
-        guard let (model, block) = try prepare(try PredictView(payload: payload), connection, requestID: requestID) else { return }
+    private func predict(_ connection: Connection, payload: UnsafeRawBufferPointer, flags: UInt8, requestID: UInt32, receivedAt: UInt64) throws(WireError) {
+        let view = try PredictView(payload: payload, withIDs: flags & PredictFlags.withIDs != 0)
+        guard let (model, block) = try prepare(view, connection, requestID: requestID) else { return }
         let score = model.score(row: featureScratch)
         guard score.isFinite else { return nonFiniteScore(connection, block, row: nil, requestID: requestID) }
         let label = model.label(for: score)
@@ -145,11 +162,14 @@ extension EventLoop {
         connection.commitOutput(PredictResult.writeFrame(to: out, requestID: requestID, generation: cachedGeneration,
                                                          score: score, label: label, versionUTF8: model.versionUTF8))
         block.recordPrediction(score: score, label: label)
+        if view.hasIDs, let table = predictionTable {
+            table.remember(id: view.id(0), version: activeNumber, generation: cachedGeneration, score: score, label: label, atNanos: receivedAt)
+        }
         block.recordLatency(nanos: Clock.monotonicNanos() &- receivedAt)
     }
 
-    private func predictBatch(_ connection: Connection, payload: UnsafeRawBufferPointer, requestID: UInt32, receivedAt: UInt64) throws(WireError) {
-        let view = try PredictView(batchPayload: payload)
+    private func predictBatch(_ connection: Connection, payload: UnsafeRawBufferPointer, flags: UInt8, requestID: UInt32, receivedAt: UInt64) throws(WireError) {
+        let view = try PredictView(batchPayload: payload, withIDs: flags & PredictFlags.withIDs != 0)
         guard let (model, block) = try prepare(view, connection, requestID: requestID) else { return }
         model.predict(rows: featureScratch, count: view.rows, scores: scoreScratch)
         for row in 0..<view.rows where !scoreScratch[row].isFinite {
@@ -165,6 +185,13 @@ extension EventLoop {
             out.storeBytes(of: score.bitPattern.littleEndian, toByteOffset: scoresOffset + 4 * row, as: UInt32.self)
             out.storeBytes(of: label, toByteOffset: scoresOffset + 4 * rows + row, as: UInt8.self)
             block.recordPrediction(score: score, label: label)
+        }
+        if view.hasIDs, let table = predictionTable {
+            for row in 0..<rows {
+                let score = scoreScratch[row]
+                table.remember(id: view.id(row), version: activeNumber, generation: cachedGeneration,
+                               score: score, label: model.label(for: score), atNanos: receivedAt)
+            }
         }
         connection.commitOutput(total)
         block.recordLatency(nanos: Clock.monotonicNanos() &- receivedAt)
@@ -191,6 +218,42 @@ extension EventLoop {
         let out = connection.reserveOutput(FrameHeader.size)
         FrameHeader(type: .feedbackAck, requestID: requestID, payloadLength: 0).write(to: out)
         connection.commitOutput(FrameHeader.size)
+    }
+
+    /// Joins each label to the prediction its id names, and counts it for the version that made
+    /// that prediction (whatever is active now). Unmatched labels have no version to go to: they
+    /// are counted on the version active when they arrive, so they show up somewhere.
+    private func label(_ connection: Connection, payload: UnsafeRawBufferPointer, requestID: UInt32) throws(WireError) {
+        let view = try LabelView(payload: payload)
+        var reply = LabelReply()
+        let now = Clock.monotonicNanos()
+        for i in 0..<view.count {
+            switch shared.window.claim(id: view.predictionID(i), nowNanos: now) {
+            case .matched(let prediction):
+                let delay = now > prediction.atNanos ? (now - prediction.atNanos) / 1_000_000 : 0
+                labelBlock(prediction.version)?.cells.recordLabel(predicted: prediction.label, actual: view.actualLabel(i), delayMillis: delay)
+                reply.matched += 1
+            case .expired(let prediction):
+                labelBlock(prediction.version)?.cells.add(CounterCells.labelsExpired)
+                reply.expired += 1
+            case .duplicate(let prediction):
+                labelBlock(prediction.version)?.cells.add(CounterCells.labelsDuplicate)
+                reply.duplicate += 1
+            case .unmatched:
+                activeCounters?.add(CounterCells.labelsUnmatched)
+                reply.unmatched += 1
+            }
+        }
+        connection.append(reply, requestID: requestID)
+    }
+
+    /// This loop's counters for the version with registry number `number`.
+    private func labelBlock(_ number: Int) -> CounterBlock? {
+        if number < labelBlocks.count, let block = labelBlocks[number] { return block }
+        guard let block = control.registry.block(number: number, loop: index) else { return nil }
+        while labelBlocks.count <= number { labelBlocks.append(nil) }
+        labelBlocks[number] = block
+        return block
     }
 
     /// This loop's counters for a version named by raw bytes; the registry is asked only once.
@@ -225,19 +288,32 @@ extension EventLoop {
                           "connection limit: the last \(config.controllerReserve) of \(config.maxConnections) connections are kept for controllers; retry later",
                           requestID: 0)
         }
-        if hello.role == .controller {
+        let agreed = min(hello.maxVersion, supported.upperBound)
+        switch hello.role {
+        case .controller:
             guard control.checkToken(hello.token) else {
                 connection.closeAfterFlush = true
                 let why = control.hasToken ? "controller token rejected" : "this node has no controller token configured"
                 return reject(connection, .unauthenticated, .tokenRejected, why, requestID: requestID)
             }
+        case .labeller:
+            // Role 2 does not exist in v1, where an unknown role is INVALID_ARGUMENT.
+            guard agreed >= 2 else {
+                return reject(connection, .invalidArgument, .malformedPayload, "role labeller needs protocol version 2 (agreed \(agreed))", requestID: requestID)
+            }
+            guard control.checkLabellerToken(hello.token) else {
+                connection.closeAfterFlush = true
+                let why = control.hasLabellerToken ? "labeller token rejected" : "this node has no labeller token configured"
+                return reject(connection, .unauthenticated, .tokenRejected, why, requestID: requestID)
+            }
+        case .data:
+            break
         }
-        let version = min(hello.maxVersion, supported.upperBound)
         connection.greeted = true
         connection.role = hello.role
-        connection.protocolVersion = version
+        connection.protocolVersion = agreed
         if hello.role == .controller && controlLoop != nil { connection.migrating = true }
-        connection.append(HelloReply(version: version, role: hello.role,
+        connection.append(HelloReply(version: agreed, role: hello.role,
                                      maxPayload: UInt32(config.maxPayload), serverName: control.serverName),
                           requestID: requestID)
     }

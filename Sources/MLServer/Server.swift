@@ -8,7 +8,7 @@ import MLWire
 public final class Server: @unchecked Sendable {
     public let config: ServerConfig
     public let control: ControlPlane
-    private let shared = LoopShared()
+    private let shared: LoopShared
     private var loops: [EventLoop] = []  // set in start(), read-only afterwards
     private var threads: [pthread_t] = []
     private var listenFD: Int32 = -1  // set in start(), closed once every loop has stopped
@@ -16,6 +16,8 @@ public final class Server: @unchecked Sendable {
     public init(config: ServerConfig, control: ControlPlane) {
         self.config = config
         self.control = control
+        shared = LoopShared(window: PredictionWindow(entries: config.predictionWindowEntries,
+                                                     seconds: config.predictionWindowSeconds, dataLoops: config.loops))
     }
 
     /// Binds and starts the loops; returns the bound port (useful with port 0).

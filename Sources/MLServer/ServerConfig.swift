@@ -27,6 +27,10 @@ public struct ServerConfig: Sendable {
     public var idleTimeoutNanos: UInt64 = 300_000_000_000
     /// How long a drain may take before remaining connections are cut.
     public var drainTimeoutNanos: UInt64 = 10_000_000_000
+    /// Predictions remembered for LABEL (with a prediction id), over all loops; 0 = none.
+    public var predictionWindowEntries = PredictionWindow.defaultEntries
+    /// A remembered prediction older than this takes no label (counted as expired).
+    public var predictionWindowSeconds = PredictionWindow.defaultSeconds
 
     public init() {}
 }

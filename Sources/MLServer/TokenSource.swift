@@ -6,10 +6,13 @@ import Glibc
 /// when it does not exist, so a fresh node is never open to anyone who connects.
 public enum TokenSource {
     public static let environmentVariable = "MLSERVE_TOKEN"
+    /// The labeller's token (role labeller, LABEL only).
+    public static let labellerEnvironmentVariable = "MLSERVE_LABELLER_TOKEN"
 
-    public static func resolve(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (token: String, origin: String) {
-        if let token = environment[environmentVariable], !token.isEmpty {
-            return (token, "$\(environmentVariable)")
+    public static func resolve(file: String, variable: String = environmentVariable,
+                               environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (token: String, origin: String) {
+        if let token = environment[variable], !token.isEmpty {
+            return (token, "$\(variable)")
         }
         if let data = FileManager.default.contents(atPath: file) {
             let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

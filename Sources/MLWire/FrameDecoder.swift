@@ -36,6 +36,8 @@ public struct Frame: Equatable, Sendable {
 /// and refuses a declared length above `maxPayload` before buffering its payload.
 public struct FrameDecoder {
     public var maxPayload: Int
+    /// Header flag bits the stream's protocol version defines (v2 requests: `PredictFlags.withIDs`).
+    public var allowedFlags: UInt8 = 0
     private var buffer: [UInt8] = []
     private var start = 0
     /// Set once a closing error was returned: the stream is unusable from then on.
@@ -65,7 +67,7 @@ public struct FrameDecoder {
     public mutating func next() throws(WireError) -> Frame? {
         if let failed { throw failed }
         let step = buffer.withUnsafeBytes { raw in
-            FrameParser.parse(UnsafeRawBufferPointer(rebasing: raw[start...]), maxPayload: maxPayload)
+            FrameParser.parse(UnsafeRawBufferPointer(rebasing: raw[start...]), maxPayload: maxPayload, allowedFlags: allowedFlags)
         }
         switch step {
         case .needMore:
@@ -91,7 +93,7 @@ public struct FrameDecoder {
         let have = buffer.count - start
         guard have > 0 else { return nil }
         let need: Int = buffer.withUnsafeBytes { raw in
-            if case .needMore(let need) = FrameParser.parse(UnsafeRawBufferPointer(rebasing: raw[start...]), maxPayload: maxPayload) {
+            if case .needMore(let need) = FrameParser.parse(UnsafeRawBufferPointer(rebasing: raw[start...]), maxPayload: maxPayload, allowedFlags: allowedFlags) {
                 return need
             }
             return have

@@ -17,10 +17,10 @@ public struct FrameHeader: Equatable, Sendable {
     public var requestID: UInt32
     public var payloadLength: UInt32
 
-    public init(type: MessageType, status: Status = .ok, requestID: UInt32, payloadLength: Int) {
+    public init(type: MessageType, status: Status = .ok, flags: UInt8 = 0, requestID: UInt32, payloadLength: Int) {
         self.type = type.rawValue
         self.status = status.rawValue
-        self.flags = 0
+        self.flags = flags
         self.reserved = 0
         self.requestID = requestID
         self.payloadLength = UInt32(payloadLength)

@@ -21,7 +21,9 @@ public enum FrameParser {
     /// Parses the frame at the start of `buffer`. The declared length is compared with
     /// `maxPayload` as soon as the header is complete, before the payload is waited for.
     @inline(__always)
-    public static func parse(_ buffer: UnsafeRawBufferPointer, maxPayload: Int) -> ParseStep {
+    /// `allowedFlags`: header flag bits the connection's protocol version defines (v2: `WITH_IDS`);
+    /// the caller checks that a set flag suits the message type.
+    public static func parse(_ buffer: UnsafeRawBufferPointer, maxPayload: Int, allowedFlags: UInt8 = 0) -> ParseStep {
         guard buffer.count >= FrameHeader.size else { return .needMore(need: FrameHeader.size) }
         let (magic, version, header) = FrameHeader.read(from: buffer.baseAddress!)
         guard magic == FrameHeader.magic else {
@@ -36,7 +38,7 @@ public enum FrameParser {
         }
         let total = FrameHeader.size + Int(header.payloadLength)
         guard buffer.count >= total else { return .needMore(need: total) }
-        if header.flags != 0 || header.reserved != 0 {
+        if header.flags & ~allowedFlags != 0 || header.reserved != 0 {
             return .reject(.reservedBitsSet(flags: header.flags, reserved: header.reserved),
                            requestID: header.requestID, consumed: total)
         }

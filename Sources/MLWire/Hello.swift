@@ -1,7 +1,9 @@
-/// What a connection is for. A controller may change the slots; a data connection may not.
+/// What a connection is for. A controller may change the slots; a data connection may not; a
+/// labeller (v2, its own token) may send LABEL and nothing that changes the slots.
 public enum ConnectionRole: UInt8, Sendable {
     case data = 0
     case controller = 1
+    case labeller = 2
 }
 
 /// The first request on a connection: protocol versions the client speaks, its role, and for a
@@ -42,6 +44,8 @@ public struct Hello: WireMessage {
         guard minVersion <= maxVersion else { throw .malformed(.hello, "min version \(minVersion) above max version \(maxVersion)") }
         let rawRole = try r.readUInt8("role")
         guard let role = ConnectionRole(rawValue: rawRole) else { throw .malformed(.hello, "unknown role \(rawRole)") }
+        // Role 2 exists from v2 on: a HELLO that offers only v1 cannot name it (v1: unknown role).
+        guard role != .labeller || maxVersion >= 2 else { throw .malformed(.hello, "unknown role \(rawRole)") }
         self.role = role
         try r.readReserved(1)
         token = try r.readString("token", limit: Limits.token)

@@ -9,6 +9,7 @@ public enum Message: Equatable, Sendable {
     case ready
     case info
     case metrics
+    case label(LabelRequest)
     case loadStandby(LoadStandby)
     case swap(SwapRequest)
     case rollback(RollbackRequest)
@@ -21,6 +22,7 @@ public enum Message: Equatable, Sendable {
     case readyReply(ReadyReply)
     case infoReply(InfoReply)
     case metricsReply(MetricsReply)
+    case labelReply(LabelReply)
     case loadStandbyReply(LoadStandbyReply)
     case swapReply(SwapReply)
     case rollbackReply(RollbackReply)
@@ -40,13 +42,22 @@ public enum Message: Equatable, Sendable {
         guard header.status == Status.ok.rawValue else { throw .unexpectedType(header.type) }
         switch type {
         case .hello: return .hello(try Hello.decode(payload: payload, version: version))
-        case .predict: return .predict(try Predict.decode(payload: payload, version: version))
-        case .predictBatch: return .predictBatch(try PredictBatch.decode(payload: payload, version: version))
+        case .predict, .predictBatch:
+            // v2 flag WITH_IDS: a prediction id per row after the values. Other flags are reserved.
+            guard header.flags & ~PredictFlags.withIDs == 0 else { throw .reservedBitsSet(flags: header.flags, reserved: header.reserved) }
+            let withIDs = header.flags & PredictFlags.withIDs != 0
+            var reader = ByteReader(payload, type: type, version: version)
+            let message: Message = type == .predict ? .predict(try Predict(from: &reader, withIDs: withIDs))
+                                                    : .predictBatch(try PredictBatch(from: &reader, withIDs: withIDs))
+            try reader.finish()
+            return message
         case .feedback: return .feedback(try Feedback.decode(payload: payload, version: version))
         case .health: _ = try HealthRequest.decode(payload: payload, version: version); return .health
         case .ready: _ = try ReadyRequest.decode(payload: payload, version: version); return .ready
         case .info: _ = try InfoRequest.decode(payload: payload, version: version); return .info
         case .metrics: _ = try MetricsRequest.decode(payload: payload, version: version); return .metrics
+        case .label: return .label(try LabelRequest.decode(payload: payload, version: version))
+        case .labelReply: return .labelReply(try LabelReply.decode(payload: payload, version: version))
         case .loadStandby: return .loadStandby(try LoadStandby.decode(payload: payload, version: version))
         case .swap: return .swap(try SwapRequest.decode(payload: payload, version: version))
         case .rollback: return .rollback(try RollbackRequest.decode(payload: payload, version: version))
@@ -76,6 +87,8 @@ public enum Message: Equatable, Sendable {
         case .ready: ReadyRequest().frameBytes(requestID: requestID)
         case .info: InfoRequest().frameBytes(requestID: requestID)
         case .metrics: MetricsRequest().frameBytes(requestID: requestID)
+        case .label(let m): m.frameBytes(requestID: requestID)
+        case .labelReply(let m): m.frameBytes(requestID: requestID)
         case .loadStandby(let m): m.frameBytes(requestID: requestID)
         case .swap(let m): m.frameBytes(requestID: requestID)
         case .rollback(let m): m.frameBytes(requestID: requestID)

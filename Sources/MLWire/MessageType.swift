@@ -9,6 +9,8 @@ public enum MessageType: UInt8, Sendable, CaseIterable {
     case ready = 0x06
     case info = 0x07
     case metrics = 0x08
+    /// v2: ground truth by prediction id (labeller or controller).
+    case label = 0x09
     case loadStandby = 0x10
     case swap = 0x11
     case rollback = 0x12
@@ -21,6 +23,7 @@ public enum MessageType: UInt8, Sendable, CaseIterable {
     case readyReply = 0x86
     case infoReply = 0x87
     case metricsReply = 0x88
+    case labelReply = 0x89
     case loadStandbyReply = 0x90
     case swapReply = 0x91
     case rollbackReply = 0x92
@@ -31,7 +34,7 @@ public enum MessageType: UInt8, Sendable, CaseIterable {
 
     /// The first protocol version that has this type. On a connection that agreed on an older
     /// version it is answered as an unknown type (PROTOCOL.md §5).
-    public var minimumVersion: UInt8 { 1 }
+    public var minimumVersion: UInt8 { self == .label || self == .labelReply ? 2 : 1 }
 
     /// The response type for a request type; nil for responses.
     public var replyType: MessageType? {
@@ -42,6 +45,9 @@ public enum MessageType: UInt8, Sendable, CaseIterable {
     public var needsController: Bool {
         self == .loadStandby || self == .swap || self == .rollback
     }
+
+    /// Label needs a labeller or controller connection; since v2 so does Feedback (v1: controller).
+    public var needsLabeller: Bool { self == .label }
 
     /// Requests a connection may send before its HELLO is accepted.
     public var allowedBeforeHello: Bool {

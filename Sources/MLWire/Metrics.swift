@@ -14,8 +14,23 @@ public struct VersionMetrics: Equatable, Sendable {
     public var version: String
     /// Rows predicted (a batch of N rows counts N).
     public var requests: UInt64
-    /// Requests this version could not answer (e.g. wrong feature count for it).
+    /// Requests this version could not answer: `modelErrors + clientErrors` (the v1 field).
     public var errors: UInt64
+    /// v2: requests the model failed (a non-finite score, INTERNAL). Only these can trigger a
+    /// rollback. From a v1 node (which cannot tell) every error is taken as the model's.
+    public var modelErrors: UInt64
+    /// v2: requests refused for the client's fault (INVALID_ARGUMENT: NaN, wrong width, …).
+    public var clientErrors: UInt64
+    /// v2: labels joined by prediction id to one of this version's predictions.
+    public var labels: UInt64
+    /// v2: labels whose id matched no remembered prediction (counted on the version active
+    /// when the label arrived), whose prediction had left the window by age, or that repeated
+    /// a label already given.
+    public var labelsUnmatched: UInt64
+    public var labelsExpired: UInt64
+    public var labelsDuplicate: UInt64
+    /// v2: prediction-to-label delay in milliseconds, sparse, in the latency bucket layout.
+    public var labelDelayBuckets: [BucketCount]
     /// Rows labelled positive (anomalies).
     public var positives: UInt64
     /// Confusion matrix from Feedback.
@@ -36,10 +51,19 @@ public struct VersionMetrics: Equatable, Sendable {
     public init(version: String, requests: UInt64 = 0, errors: UInt64 = 0, positives: UInt64 = 0,
                 truePositives: UInt64 = 0, falsePositives: UInt64 = 0, trueNegatives: UInt64 = 0, falseNegatives: UInt64 = 0,
                 latencySumNanos: UInt64 = 0, latencyCount: UInt64 = 0, latencyBuckets: [BucketCount] = [],
-                scoreBins: [UInt64] = [], referenceBins: [Float] = []) {
+                scoreBins: [UInt64] = [], referenceBins: [Float] = [],
+                modelErrors: UInt64 = 0, clientErrors: UInt64 = 0, labels: UInt64 = 0, labelsUnmatched: UInt64 = 0,
+                labelsExpired: UInt64 = 0, labelsDuplicate: UInt64 = 0, labelDelayBuckets: [BucketCount] = []) {
         self.version = version
         self.requests = requests
         self.errors = errors
+        self.modelErrors = modelErrors
+        self.clientErrors = clientErrors
+        self.labels = labels
+        self.labelsUnmatched = labelsUnmatched
+        self.labelsExpired = labelsExpired
+        self.labelsDuplicate = labelsDuplicate
+        self.labelDelayBuckets = labelDelayBuckets
         self.positives = positives
         self.truePositives = truePositives
         self.falsePositives = falsePositives
@@ -52,11 +76,12 @@ public struct VersionMetrics: Equatable, Sendable {
         self.referenceBins = referenceBins
     }
 
-    var size: Int {
-        ByteWriter.size(of: version) + 9 * 8 + 2 + 10 * latencyBuckets.count + 2 + 8 * scoreBins.count + 2 + 4 * referenceBins.count
+    func size(version protocolVersion: UInt8) -> Int {
+        let v1 = ByteWriter.size(of: version) + 9 * 8 + 2 + 10 * latencyBuckets.count + 2 + 8 * scoreBins.count + 2 + 4 * referenceBins.count
+        return protocolVersion >= 2 ? v1 + 6 * 8 + 2 + 10 * labelDelayBuckets.count : v1
     }
 
-    func write(to w: inout ByteWriter) {
+    func write(to w: inout ByteWriter, version protocolVersion: UInt8) {
         w.write(string: version)
         for counter in [requests, errors, positives, truePositives, falsePositives, trueNegatives, falseNegatives,
                         latencySumNanos, latencyCount] {
@@ -71,9 +96,37 @@ public struct VersionMetrics: Equatable, Sendable {
         for bin in scoreBins { w.write(bin) }
         w.write(UInt16(referenceBins.count))
         for bin in referenceBins { w.write(bin) }
+        guard protocolVersion >= 2 else { return }
+        for counter in [modelErrors, clientErrors, labels, labelsUnmatched, labelsExpired, labelsDuplicate] { w.write(counter) }
+        Self.write(labelDelayBuckets, to: &w)
     }
 
-    init(from r: inout ByteReader) throws(WireError) {
+    static func write(_ buckets: [BucketCount], to w: inout ByteWriter) {
+        w.write(UInt16(buckets.count))
+        for bucket in buckets {
+            w.write(bucket.index)
+            w.write(bucket.count)
+        }
+    }
+
+    static func readBuckets(_ r: inout ByteReader, _ what: String) throws(WireError) -> [BucketCount] {
+        let bucketCount = Int(try r.readUInt16("bucket count"))
+        guard bucketCount <= LatencyBuckets.count else {
+            throw .malformed(.metricsReply, "\(bucketCount) \(what) buckets, at most \(LatencyBuckets.count)")
+        }
+        var buckets: [BucketCount] = []
+        var last = -1
+        for _ in 0..<bucketCount {
+            let index = try r.readUInt16("bucket index")
+            guard Int(index) < LatencyBuckets.count else { throw .malformed(.metricsReply, "\(what) bucket index \(index) out of range") }
+            guard Int(index) > last else { throw .malformed(.metricsReply, "\(what) bucket indices not ascending") }
+            last = Int(index)
+            buckets.append(BucketCount(index: index, count: try r.readUInt64("bucket count")))
+        }
+        return buckets
+    }
+
+    init(from r: inout ByteReader, version protocolVersion: UInt8) throws(WireError) {
         version = try r.readString("version", limit: Limits.version)
         requests = try r.readUInt64()
         errors = try r.readUInt64()
@@ -102,6 +155,24 @@ public struct VersionMetrics: Equatable, Sendable {
         guard referenceCount <= 1024 else { throw .malformed(.metricsReply, "\(referenceCount) reference bins") }
         referenceBins = []
         for _ in 0..<referenceCount { referenceBins.append(try r.readFloat("reference bin")) }
+        if protocolVersion >= 2 {
+            modelErrors = try r.readUInt64("model_errors")
+            clientErrors = try r.readUInt64("client_errors")
+            labels = try r.readUInt64("labels")
+            labelsUnmatched = try r.readUInt64("labels_unmatched")
+            labelsExpired = try r.readUInt64("labels_expired")
+            labelsDuplicate = try r.readUInt64("labels_duplicate")
+            labelDelayBuckets = try Self.readBuckets(&r, "label delay")
+        } else {
+            // A v1 node cannot tell the two apart: its errors are all taken as the model's, as v1 did.
+            modelErrors = errors
+            clientErrors = 0
+            labels = 0
+            labelsUnmatched = 0
+            labelsExpired = 0
+            labelsDuplicate = 0
+            labelDelayBuckets = []
+        }
     }
 }
 
@@ -124,7 +195,12 @@ public struct MetricsReply: WireMessage {
         self.versions = versions
     }
 
-    public var payloadSize: Int { 24 + ByteWriter.size(of: activeVersion) + 2 + versions.reduce(0) { $0 + $1.size } }
+    /// The layout this reply is written in: the connection's protocol version (v2 appends fields).
+    public var layoutVersion: UInt8 = 1
+
+    public var payloadSize: Int {
+        24 + ByteWriter.size(of: activeVersion) + 2 + versions.reduce(0) { $0 + $1.size(version: layoutVersion) }
+    }
 
     public func write(to w: inout ByteWriter) {
         w.write(generation)
@@ -132,16 +208,17 @@ public struct MetricsReply: WireMessage {
         w.write(timestampMicros)
         w.write(string: activeVersion)
         w.write(UInt16(versions.count))
-        for version in versions { version.write(to: &w) }
+        for version in versions { version.write(to: &w, version: layoutVersion) }
     }
 
     public init(from r: inout ByteReader) throws(WireError) {
+        layoutVersion = r.version
         generation = try r.readUInt64("generation")
         uptimeMillis = try r.readUInt64("uptime")
         timestampMicros = try r.readInt64("timestamp")
         activeVersion = try r.readString("active_version", limit: Limits.version)
         let count = Int(try r.readUInt16("version count"))
         versions = []
-        for _ in 0..<count { versions.append(try VersionMetrics(from: &r)) }
+        for _ in 0..<count { versions.append(try VersionMetrics(from: &r, version: layoutVersion)) }
     }
 }

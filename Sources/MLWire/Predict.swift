@@ -1,20 +1,41 @@
-/// One row of float32 features (PROTOCOL.md §11.2): u32 feature_count, then the features.
+/// The header flag (byte 5) of a v2 PREDICT / PREDICT_BATCH whose rows each carry a u64
+/// prediction id after the values (PROTOCOL.md §11.2).
+public enum PredictFlags {
+    public static let withIDs: UInt8 = 0x01
+}
+
+/// One row of float32 features (PROTOCOL.md §11.2): u32 feature_count, then the features, then
+/// (v2, flag `WITH_IDS`) the row's u64 prediction id.
 public struct Predict: WireMessage {
     public static let messageType = MessageType.predict
 
     public var features: [Float]
+    /// The client's id for this prediction (an event or transaction id), for LABEL to name later.
+    public var predictionID: UInt64?
 
-    public init(features: [Float]) { self.features = features }
+    public init(features: [Float], predictionID: UInt64? = nil) {
+        self.features = features
+        self.predictionID = predictionID
+    }
 
-    public var payloadSize: Int { 4 + 4 * features.count }
+    public var headerFlags: UInt8 { predictionID == nil ? 0 : PredictFlags.withIDs }
+
+    public var payloadSize: Int { 4 + 4 * features.count + (predictionID == nil ? 0 : 8) }
 
     public func write(to w: inout ByteWriter) {
         w.write(UInt32(features.count))
         for value in features { w.write(value) }
+        if let predictionID { w.write(predictionID) }
     }
 
     public init(from r: inout ByteReader) throws(WireError) {
-        let view = try PredictView(payload: r.bytes)
+        try self.init(from: &r, withIDs: false)
+    }
+
+    /// Decodes with the header's flags: `withIDs` expects the id after the features.
+    public init(from r: inout ByteReader, withIDs: Bool) throws(WireError) {
+        let view = try PredictView(payload: r.bytes, withIDs: withIDs)
+        predictionID = withIDs ? view.id(0) : nil
         features = []
         features.reserveCapacity(view.featureCount)
         for i in 0..<view.featureCount {
@@ -34,37 +55,53 @@ public struct PredictView {
     public let featureCount: Int
     /// The rows × featureCount little-endian float32 values.
     public let values: UnsafeRawBufferPointer
+    /// `rows` little-endian u64 prediction ids (flag `WITH_IDS`), or empty.
+    public let ids: UnsafeRawBufferPointer
 
-    /// Parses a Predict payload (one row).
+    /// Parses a Predict payload (one row), with its prediction id after the features if `withIDs`.
     @inline(__always)
-    public init(payload: UnsafeRawBufferPointer) throws(WireError) {
+    public init(payload: UnsafeRawBufferPointer, withIDs: Bool = false) throws(WireError) {
         guard payload.count >= 4 else { throw .malformed(.predict, "payload of \(payload.count) bytes has no feature count") }
         let declared = UInt32(littleEndian: payload.baseAddress!.loadUnaligned(as: UInt32.self))
         guard declared >= 1, declared <= Limits.features else { throw .badShape(rows: 1, features: declared) }
-        guard payload.count == 4 + 4 * Int(declared) else {
-            throw .malformed(.predict, "\(declared) features need \(4 + 4 * Int(declared)) payload bytes, got \(payload.count)")
+        let valuesEnd = 4 + 4 * Int(declared)
+        let expected = valuesEnd + (withIDs ? 8 : 0)
+        guard payload.count == expected else {
+            throw .malformed(.predict, "\(declared) features\(withIDs ? " and an id" : "") need \(expected) payload bytes, got \(payload.count)")
         }
         rows = 1
         featureCount = Int(declared)
-        values = UnsafeRawBufferPointer(rebasing: payload[4...])
+        values = UnsafeRawBufferPointer(rebasing: payload[4..<valuesEnd])
+        ids = UnsafeRawBufferPointer(rebasing: payload[valuesEnd...])
     }
 
-    /// Parses a PredictBatch payload: u32 rows, u32 feature_count, then the values.
+    /// Parses a PredictBatch payload: u32 rows, u32 feature_count, the values, then one u64
+    /// prediction id per row if `withIDs`.
     @inline(__always)
-    public init(batchPayload payload: UnsafeRawBufferPointer) throws(WireError) {
+    public init(batchPayload payload: UnsafeRawBufferPointer, withIDs: Bool = false) throws(WireError) {
         guard payload.count >= 8 else { throw .malformed(.predictBatch, "payload of \(payload.count) bytes has no shape") }
         let declaredRows = UInt32(littleEndian: payload.baseAddress!.loadUnaligned(as: UInt32.self))
         let declaredFeatures = UInt32(littleEndian: payload.baseAddress!.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
         guard declaredRows >= 1, declaredRows <= Limits.rows, declaredFeatures >= 1, declaredFeatures <= Limits.features else {
             throw .badShape(rows: declaredRows, features: declaredFeatures)
         }
-        let expected = 8 + 4 * Int(declaredRows) * Int(declaredFeatures)
+        let valuesEnd = 8 + 4 * Int(declaredRows) * Int(declaredFeatures)
+        let expected = valuesEnd + (withIDs ? 8 * Int(declaredRows) : 0)
         guard payload.count == expected else {
-            throw .malformed(.predictBatch, "\(declaredRows)x\(declaredFeatures) features need \(expected) payload bytes, got \(payload.count)")
+            throw .malformed(.predictBatch, "\(declaredRows)x\(declaredFeatures) features\(withIDs ? " and ids" : "") need \(expected) payload bytes, got \(payload.count)")
         }
         rows = Int(declaredRows)
         featureCount = Int(declaredFeatures)
-        values = UnsafeRawBufferPointer(rebasing: payload[8...])
+        values = UnsafeRawBufferPointer(rebasing: payload[8..<valuesEnd])
+        ids = UnsafeRawBufferPointer(rebasing: payload[valuesEnd...])
+    }
+
+    public var hasIDs: Bool { !ids.isEmpty }
+
+    /// Row `row`'s prediction id; only when `hasIDs`.
+    @inline(__always)
+    public func id(_ row: Int) -> UInt64 {
+        UInt64(littleEndian: ids.baseAddress!.loadUnaligned(fromByteOffset: 8 * row, as: UInt64.self))
     }
 
     @inline(__always)

@@ -5,25 +5,38 @@ public struct PredictBatch: WireMessage {
     public var featureCount: Int
     /// Row-major, rows × featureCount values.
     public var values: [Float]
+    /// v2: one prediction id per row (flag `WITH_IDS`), or nil.
+    public var predictionIDs: [UInt64]?
 
-    public init(featureCount: Int, values: [Float]) {
+    public init(featureCount: Int, values: [Float], predictionIDs: [UInt64]? = nil) {
         precondition(featureCount > 0 && values.count % featureCount == 0)
+        precondition(predictionIDs.map { $0.count == values.count / featureCount } ?? true, "one prediction id per row")
         self.featureCount = featureCount
         self.values = values
+        self.predictionIDs = predictionIDs
     }
 
     public var rows: Int { values.count / featureCount }
 
-    public var payloadSize: Int { 8 + 4 * values.count }
+    public var headerFlags: UInt8 { predictionIDs == nil ? 0 : PredictFlags.withIDs }
+
+    public var payloadSize: Int { 8 + 4 * values.count + 8 * (predictionIDs?.count ?? 0) }
 
     public func write(to w: inout ByteWriter) {
         w.write(UInt32(rows))
         w.write(UInt32(featureCount))
         for value in values { w.write(value) }
+        for id in predictionIDs ?? [] { w.write(id) }
     }
 
     public init(from r: inout ByteReader) throws(WireError) {
-        let view = try PredictView(batchPayload: r.bytes)
+        try self.init(from: &r, withIDs: false)
+    }
+
+    /// Decodes with the header's flags: `withIDs` expects one id per row after the values.
+    public init(from r: inout ByteReader, withIDs: Bool) throws(WireError) {
+        let view = try PredictView(batchPayload: r.bytes, withIDs: withIDs)
+        predictionIDs = withIDs ? (0..<view.rows).map { view.id($0) } : nil
         featureCount = view.featureCount
         values = []
         values.reserveCapacity(view.rows * view.featureCount)

@@ -10,6 +10,8 @@ public protocol WireMessage: Equatable, Sendable {
     func write(to writer: inout ByteWriter)
     /// Reads the fields; `decode(payload:)` also checks that nothing trails them.
     init(from reader: inout ByteReader) throws(WireError)
+    /// Header byte 5: 0 except where a message says (PREDICT's `WITH_IDS`).
+    var headerFlags: UInt8 { get }
 }
 
 /// Field limits, in bytes of UTF-8 (PROTOCOL.md §5).
@@ -26,6 +28,8 @@ public enum Limits {
 }
 
 extension WireMessage {
+    public var headerFlags: UInt8 { 0 }
+
     /// Decodes a whole payload in the layout of protocol `version` (PROTOCOL.md §13: fields a
     /// later version adds are appended, and read only on connections that agreed on it).
     public static func decode(payload: UnsafeRawBufferPointer, version: UInt8 = 1) throws(WireError) -> Self {
@@ -47,7 +51,7 @@ extension WireMessage {
         let size = payloadSize
         return [UInt8](unsafeUninitializedCapacity: FrameHeader.size + size) { buffer, count in
             let base = UnsafeMutableRawPointer(buffer.baseAddress!)
-            FrameHeader(type: Self.messageType, status: status, requestID: requestID, payloadLength: size).write(to: base)
+            FrameHeader(type: Self.messageType, status: status, flags: headerFlags, requestID: requestID, payloadLength: size).write(to: base)
             var writer = ByteWriter(base + FrameHeader.size, capacity: size)
             write(to: &writer)
             precondition(writer.offset == size, "\(Self.self).payloadSize disagrees with write(to:)")
@@ -59,7 +63,7 @@ extension WireMessage {
     @inline(__always)
     public func writeFrame(to base: UnsafeMutableRawPointer, requestID: UInt32, status: Status = .ok) -> Int {
         let size = payloadSize
-        FrameHeader(type: Self.messageType, status: status, requestID: requestID, payloadLength: size).write(to: base)
+        FrameHeader(type: Self.messageType, status: status, flags: headerFlags, requestID: requestID, payloadLength: size).write(to: base)
         var writer = ByteWriter(base + FrameHeader.size, capacity: size)
         write(to: &writer)
         return FrameHeader.size + size

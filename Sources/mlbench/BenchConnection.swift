@@ -32,22 +32,33 @@ struct BenchConnection {
     var lastGeneration: UInt64 = 0
     var isOpen = true
     var wantsWrite = false
+    /// With ids: where in each frame the row ids start (0 = no ids), this connection's id prefix
+    /// (index << 40) and the next id's sequence number.
+    let idsOffset: Int
+    let rowsPerFrame: Int
+    let idPrefix: UInt64
+    var nextSequence: UInt64 = 0
 
     var roundBytes: Int { depth * frameSize }
 
     /// Pre-encodes `depth` frames of distinct demo rows (Predict, or PredictBatch of `batch` rows).
-    init(fd: Int32, depth: Int, features: Int, batch: Int, data: inout DemoData) {
+    /// `index`: with `ids`, the connection's number, the top bits of its prediction ids.
+    init(fd: Int32, depth: Int, features: Int, batch: Int, data: inout DemoData, ids: Bool = false, index: Int = 0) {
         self.fd = fd
         self.depth = depth
-        let payload = batch == 1 ? 4 + 4 * features : 8 + 4 * features * batch
+        let values = batch == 1 ? 4 + 4 * features : 8 + 4 * features * batch
+        let payload = values + (ids ? 8 * batch : 0)
         frameSize = FrameHeader.size + payload
+        idsOffset = ids ? FrameHeader.size + values : 0
+        rowsPerFrame = batch
+        idPrefix = UInt64(index) << 40
         frames = .allocate(byteCount: depth * frameSize, alignment: 16)
         let row = UnsafeMutablePointer<Float>.allocate(capacity: DemoData.featureCount)
         defer { row.deallocate() }
         for k in 0..<depth {
             let base = frames + k * frameSize
             let type: MessageType = batch == 1 ? .predict : .predictBatch
-            FrameHeader(type: type, requestID: 0, payloadLength: payload).write(to: base)
+            FrameHeader(type: type, flags: ids ? PredictFlags.withIDs : 0, requestID: 0, payloadLength: payload).write(to: base)
             var w = ByteWriter(base + FrameHeader.size, capacity: payload)
             if batch > 1 { w.write(UInt32(batch)) }
             w.write(UInt32(features))
@@ -56,6 +67,7 @@ struct BenchConnection {
                 // Wider rows than the demo's 32 features repeat it; narrower ones take a prefix.
                 for i in 0..<features { w.write(row[i % DemoData.featureCount]) }
             }
+            if ids { w.writeZeros(8 * batch) }  // patched per round
         }
         written = depth * frameSize
         var ring = 1
@@ -88,13 +100,20 @@ struct BenchConnection {
             let slot = Int(id & ringMask)
             sentAt[slot] = now
             minGeneration[slot] = acked
+            if idsOffset > 0 {
+                let base = frames + k * frameSize + idsOffset
+                for row in 0..<rowsPerFrame {
+                    base.storeBytes(of: (idPrefix | nextSequence).littleEndian, toByteOffset: 8 * row, as: UInt64.self)
+                    nextSequence &+= 1
+                }
+            }
         }
         outstanding = depth
         written = 0
     }
 
     /// Opens a blocking TCP connection, says HELLO as a data client, then turns non-blocking.
-    static func connect(to endpoint: Endpoint, name: String) throws -> Int32 {
+    static func connect(to endpoint: Endpoint, name: String, maxVersion: UInt8 = Hello.supportedVersions.upperBound) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw BenchRun.Failure(description: "socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
@@ -113,7 +132,7 @@ struct BenchConnection {
             close(fd)
             throw BenchRun.Failure(description: "connect to \(endpoint): \(why)")
         }
-        let hello = Hello(role: .data, clientName: name).frameBytes(requestID: 1)
+        let hello = Hello(maxVersion: maxVersion, role: .data, clientName: name).frameBytes(requestID: 1)
         guard hello.withUnsafeBytes({ send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }) == hello.count else {
             close(fd)
             throw BenchRun.Failure(description: "HELLO to \(endpoint) failed")

@@ -25,6 +25,10 @@ struct BenchOptions {
     var allowDebug = false
     var svgPath: String?
     var check = false
+    /// Send a prediction id per row (v2 `WITH_IDS`): the node remembers every prediction.
+    var ids = false
+    /// Labels sent (on a controller connection) as a fraction of predictions answered; needs --ids.
+    var labelsRate = 0.0
     // swap only
     var swapEveryMillis = 100.0
     var nearSwapMillis = 5.0
@@ -46,6 +50,10 @@ struct BenchOptions {
       --json             one JSON object on stdout instead of the table
       --svg PATH         write an SVG plot of prediction latency over time (per-10 ms p99 and max)
       --check            exit 1 if any correctness counter is non-zero (for CI)
+      --ids              a prediction id per row (protocol v2 WITH_IDS): the node remembers each one
+      --labels-rate F    with --ids: LABEL the answered predictions at F × their rate (0.1 = 10%),
+                         from a second thread on a controller connection (the child's token,
+                         $MLSERVE_TOKEN or --token-file PATH)
       --allow-debug      run even from a debug build (its numbers mislead)
     """
 
@@ -74,11 +82,14 @@ struct BenchOptions {
         allowDebug = args.flag("--allow-debug")
         svgPath = try args.value("--svg")
         check = args.flag("--check")
+        ids = args.flag("--ids")
+        labelsRate = try args.double("--labels-rate", default: 0, range: 0...1)
+        if labelsRate > 0 && !ids { throw Arguments.Failure("--labels-rate needs --ids: labels name predictions by id") }
         if swap {
             swapEveryMillis = try args.double("--swap-every", default: swapEveryMillis, range: 1...3_600_000)
             nearSwapMillis = try args.double("--near", default: nearSwapMillis, range: 0...60_000)
-            tokenFile = try args.value("--token-file")
         }
+        tokenFile = try args.value("--token-file")
         try args.finish()
         guard features * batch <= 4096 * 64 else {
             throw Arguments.Failure("--features × --batch must stay under the node's 1 MiB frame limit")
@@ -95,6 +106,8 @@ struct BenchOptions {
         if features != 32 { parts.append("--features \(features)") }
         if nodeLoopsGiven { parts.append("--node-loops \(nodeLoops)") }
         if durable { parts.append("--durable") }
+        if ids { parts.append("--ids") }
+        if labelsRate > 0 { parts.append("--labels-rate \(trim(labelsRate))") }
         return parts.joined(separator: " ")
     }
 }

@@ -50,7 +50,8 @@ struct BenchRun {
                 throw Failure(description: "connection \(i + 1) of \(options.connections): \(error)")
             }
             var data = DemoData(seed: options.seed &+ UInt64(i))
-            connections.append(BenchConnection(fd: fd, depth: options.pipeline, features: options.features, batch: options.batch, data: &data))
+            connections.append(BenchConnection(fd: fd, depth: options.pipeline, features: options.features, batch: options.batch,
+                                               data: &data, ids: options.ids, index: i))
         }
 
         let every = UInt64(options.swapEveryMillis * 1_000_000)
@@ -81,10 +82,26 @@ struct BenchRun {
             driver.run(measureStart: t0, measureEnd: t1)
         }
         let swapThread = controller.map { c in BenchThread(name: "mlbench-swap") { c.run(measureStart: t0, measureEnd: t1, every: every) } }
+        var labeller: LabelDriver?
+        if options.labelsRate > 0 {
+            let client: NodeClient
+            do {
+                client = try NodeClient(endpoint)
+                try client.hello(role: .controller, token: try controllerToken(child: child), clientName: "mlbench-labeller")
+            } catch { throw Failure(description: "labeller (controller) connection to \(endpoint) refused: \(error)") }
+            labeller = LabelDriver(client: client, driver: driver, rate: options.labelsRate, connections: options.connections,
+                                   rowsPerRequest: options.batch)
+        }
+        let labelThread = labeller.map { l in BenchThread(name: "mlbench-label") { l.run(measureStart: t0, measureEnd: t1) } }
         let progress = ProgressLine(enabled: isatty(2) == 1, label: "mlbench \(swapping ? "swap" : "load")")
         progress.follow(driver: driver, start: start, t0: t0, t1: t1)
         loadThread.join()
         swapThread?.join()
+        labelThread?.join()
+        if let labeller {
+            notes.append("labels: \(labeller.sent) sent (\(labeller.reply.matched) matched, \(labeller.reply.unmatched) unmatched, "
+                + "\(labeller.reply.expired) expired, \(labeller.reply.duplicate) duplicate)" + (labeller.failure.map { "; \($0)" } ?? ""))
+        }
         progress.clear()
 
         let outcome = driver.outcome
@@ -155,7 +172,7 @@ struct BenchRun {
         if let file = options.tokenFile, let data = FileManager.default.contents(atPath: file) {
             return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        throw Failure(description: "a swap needs the node's controller token: set $MLSERVE_TOKEN or pass --token-file PATH")
+        throw Failure(description: "a swap or --labels-rate needs the node's controller token: set $MLSERVE_TOKEN or pass --token-file PATH")
     }
 
     private func writeSVG(path: String, report: BenchReport, timeline: LatencyTimeline, t0: UInt64, events: [SwapController.Event]) throws {

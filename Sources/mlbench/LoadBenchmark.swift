@@ -7,7 +7,7 @@ enum LoadBenchmark {
     static let subcommand = Subcommand(
         name: "load",
         summary: "predictions/s and latency percentiles, one epoll thread driving every connection",
-        usage: "mlbench load [-c N] [-P N] [-d S] [--warmup S] [--batch N] [--node HOST:PORT] [--json] [--svg PATH]",
+        usage: "mlbench load [-c N] [-P N] [-d S] [--warmup S] [--batch N] [--ids [--labels-rate F]] [--node HOST:PORT] [--json] [--svg PATH]",
         run: { LoadBenchmark.main($0) })
 
     static let usage = """

@@ -8,7 +8,7 @@ enum Commands {
         switch command {
         case "info", "health", "ready", "metrics": return try NodeCommands.run(command, &arguments)
         case "load", "deploy", "swap", "rollback": return try ChangeCommands.run(command, &arguments)
-        case "incidents", "history": return try RecordCommands.run(command, &arguments)
+        case "incidents", "history", "resolve": return try RecordCommands.run(command, &arguments)
         case "watch": return try WatchCommand.run(&arguments)
         case "fleet": return try FleetCommand.run(&arguments)
         case "demo": return try DemoCommand.run(&arguments)

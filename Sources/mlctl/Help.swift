@@ -41,6 +41,7 @@ enum Help {
         RECORDS:
           incidents                 INCIDENTS, newest first [--limit N] [--status S] [--id ID]
           history                   DEPLOYMENTS, newest first [--limit N]
+          resolve INCIDENT          close an incident by hand (ends a paused rule's hold) [--note TEXT]
         AUTOMATION:
           watch                     poll, record MODEL_METRICS, apply the runbook's triggers, roll back, verify, notify;
                                     converge nodes to the fleet's desired state (`reconcile` in DEPLOYMENTS)
@@ -112,10 +113,11 @@ enum Help {
             The intended state is recorded (FLEET_DESIRED) so `watch` converges nodes that could not be settled.
             Exit 0 only when every node serves the intended version; 5 when nodes differ or one is unknown.
             """
-        case "incidents": body = "mlctl incidents [--limit N] [--status investigating|resolved|rollback_failed] [--id ID] — INCIDENTS, newest first."
+        case "incidents": body = "mlctl incidents [--limit N] [--status investigating|resolved|rollback_failed|paused|dry_run] [--id ID] — INCIDENTS, newest first."
+        case "resolve": body = "mlctl resolve INCIDENT [--note TEXT] — mark an incident resolved by hand. A 'paused' incident holds its node (no automatic action on that version) until resolved or until `mlctl rollback` changes the version."
         case "history": body = "mlctl history [--limit N] — DEPLOYMENTS (deploy, swap, rollback), newest first, with actor, generation and swap time."
         case "watch": body = """
-            mlctl watch [--interval S] [--duration S] [--rounds N] [--policy FILE]
+            mlctl watch [--interval S] [--duration S] [--rounds N] [--policy FILE] [--dry-run]
                         [--deploy-window S] [--stability-window S] [--baseline-window S]
             Polls every node each interval (default: the policy's poll_interval_seconds, 10) and writes MODEL_METRICS.
             Triggers (policy; defaults are the runbook's): F1 drop > 0.05 vs baseline or p99 > 2 s within the deploy
@@ -123,6 +125,11 @@ enum Help {
             version, record an incident, notify, then watch the stability window (30 min) and record the outcome.
             Anomaly rate > 3x baseline -> an 'investigating' incident, no rollback. Baseline: the previous version's
             average over the baseline window (24 h) before the deploy. A node that goes away -> incident; resumes when back.
+            Error rate is the MODEL's (requests it failed); requests a client got wrong (NaN, wrong width) are client
+            errors and never trigger a rollback (optional alert: client_error_rate_limit). F1 needs min_feedback labels
+            and min_label_coverage. Per rule the policy's "actions" picks rollback | pause | notify | dry_run;
+            --dry-run makes every rule record what it would have done and change nothing. Too little data for a rule
+            prints 'inconclusive': never a rollback, never 'healthy'.
             Each round also converges every node to the fleet's desired state (--fleet): a swap when the standby holds
             the desired version, else a load of the recorded artifact first; fenced, under the fleet lock (a round is
             skipped while an operation holds it), recorded as 'reconcile'. An automatic rollback updates the desired state.

@@ -19,6 +19,7 @@ enum WatchCommand {
         policy.stabilityWindowSeconds = try arguments.double("--stability-window", default: policy.stabilityWindowSeconds, range: 0.01...1e9)
         policy.baselineWindowSeconds = try arguments.double("--baseline-window", default: policy.baselineWindowSeconds, range: 0.01...1e9)
         policy.pollIntervalSeconds = interval
+        let dryRun = arguments.flag("--dry-run")
         let options = try GlobalOptions(&arguments)
         try arguments.finish()
         var duration: TimeInterval?
@@ -32,8 +33,9 @@ enum WatchCommand {
         var configuration = WatchConfiguration(nodes: options.nodes, policy: policy, interval: interval, duration: duration, maxRounds: rounds)
         configuration.fleet = options.fleet
         configuration.clockSkew = options.clockSkew
+        configuration.dryRun = dryRun
         print("watching \(options.nodes.map(\.description).joined(separator: ", ")) every \(Formatting_limit(interval))s; "
-            + "recording to \(options.databasePath)" + (duration.map { " for \(Formatting_limit($0))s" } ?? " until stopped"))
+            + "recording to \(options.databasePath)" + (dryRun ? "; DRY RUN: nothing will be changed on the nodes" : "") + (duration.map { " for \(Formatting_limit($0))s" } ?? " until stopped"))
         let loop = WatchLoop(configuration: configuration, store: store, access: options.access,
                              notifier: Notifier(policy: policy), onEvent: { event in
                                  if json {

@@ -40,6 +40,15 @@ OPTIONS:
   --model-dir DIR        artifacts loaded by a controller must resolve inside DIR (symlinks followed)
   --token-file PATH      controller token file, created with a random token if missing
                          (default ./mlserve.token); $MLSERVE_TOKEN overrides it
+  --labeller-token-file PATH
+                         labeller token file (role labeller: LABEL only), created with a random
+                         token if missing; $MLSERVE_LABELLER_TOKEN overrides it. Without either,
+                         only controllers may send LABEL
+  --prediction-window-entries N
+                         predictions with an id remembered for LABEL, all loops together, 40 bytes
+                         each, allocated at start; 0 = off (default 1048576, ~40 MiB)
+  --prediction-window-seconds S
+                         a remembered prediction older than this takes no label (default 3600)
   --admin-port N         admin HTTP port (/health /ready /model/info /metrics ...), 0 = ephemeral,
                          off = disabled (default 7071)
   --admin-host ADDR      admin HTTP address (default 127.0.0.1)
@@ -60,6 +69,7 @@ struct Options {
     var statePath: String? = "mlserve.state"
     var fsync = false
     var tokenFile = "mlserve.token"
+    var labellerTokenFile: String?
     var adminPort: Int? = 7071
     var adminHost = "127.0.0.1"
     var name = "mlserve"
@@ -117,6 +127,14 @@ struct Options {
         if args.flag("--no-state") { statePath = nil }
         fsync = args.flag("--fsync")
         tokenFile = try args.value("--token-file") ?? tokenFile
+        labellerTokenFile = try args.value("--labeller-token-file")
+        config.predictionWindowEntries = try args.integer("--prediction-window-entries", default: config.predictionWindowEntries, range: 0...(1 << 30))
+        if let seconds = try args.value("--prediction-window-seconds") {
+            guard let value = Double(seconds), value.isFinite, value > 0 else {
+                throw Arguments.Failure("--prediction-window-seconds must be a positive number of seconds, got \(seconds)")
+            }
+            config.predictionWindowSeconds = value
+        }
         if let admin = try args.value("--admin-port") {
             if admin == "off" { adminPort = nil } else {
                 guard let port = Int(admin), (0...65535).contains(port) else {
@@ -191,6 +209,12 @@ func runNode() {
 
     let token: (token: String, origin: String)
     do { token = try TokenSource.resolve(file: options.tokenFile) } catch { fail("\(error)", code: 1) }
+    var labeller: (token: String, origin: String)?
+    if let file = options.labellerTokenFile {
+        do { labeller = try TokenSource.resolve(file: file, variable: TokenSource.labellerEnvironmentVariable) } catch { fail("\(error)", code: 1) }
+    } else if let token = ProcessInfo.processInfo.environment[TokenSource.labellerEnvironmentVariable], !token.isEmpty {
+        labeller = (token, "$\(TokenSource.labellerEnvironmentVariable)")
+    }
     let stateFile = options.statePath.map { StateFile(path: $0, fsync: options.fsync) }
     let restored: ControlPlane.Restored
     switch ControlPlane.restoreState(stateFile: stateFile, defaultActive: options.active, defaultStandby: options.standby,
@@ -202,7 +226,7 @@ func runNode() {
         NodeLog.event("state_recovered", level: "warn", [("message", recovery)])
     }
     let initial = restored.pair
-    let control = ControlPlane(initial: initial, stateFile: stateFile, token: token.token, serverName: options.name,
+    let control = ControlPlane(initial: initial, stateFile: stateFile, token: token.token, labellerToken: labeller?.token, serverName: options.name,
                                modelDirectory: options.modelDirectory, stateRecovery: restored.recovery)
     do {
         try stateFile?.prepare()
@@ -233,7 +257,8 @@ func runNode() {
     let pairNow = control.slots.current()
     print("mlserve listening on \(options.config.host):\(port) with \(options.config.loops) loops; admin \(adminDescription)")
     print("  active \(pairNow.active?.version ?? "-") standby \(pairNow.standby?.version ?? "-") generation \(pairNow.generation)")
-    print("  state \(options.statePath ?? "memory only"); controller token from \(token.origin)")
+    print("  state \(options.statePath ?? "memory only"); controller token from \(token.origin); labeller token \(labeller.map { "from \($0.origin)" } ?? "none")")
+    print("  prediction window \(options.config.predictionWindowEntries) entries (\(options.config.predictionWindowEntries * PredictionWindow.bytesPerEntry / 1_048_576) MiB), \(Int(options.config.predictionWindowSeconds)) s")
     NodeLog.event("startup", [("port", String(port)), ("host", options.config.host), ("loops", String(options.config.loops)),
                               ("admin", adminDescription), ("active", pairNow.active?.version ?? "-"),
                               ("standby", pairNow.standby?.version ?? "-"), ("generation", String(pairNow.generation)),

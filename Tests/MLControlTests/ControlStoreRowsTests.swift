@@ -22,7 +22,9 @@ final class ControlStoreRowsTests: XCTestCase {
 
     func testMetricsRowFromAWindowUsesTheWireFigures() {
         var window = Window.latency(nanos: 3_000_000, count: 400, requests: 400, version: "v2")
-        window.errors = 4
+        window.errors = 4 + 6
+        window.modelErrors = 4
+        window.clientErrors = 6
         window.positives = 40
         window.truePositives = 30
         window.falsePositives = 10
@@ -32,7 +34,10 @@ final class ControlStoreRowsTests: XCTestCase {
         XCTAssertEqual(row.requestCount, 400)
         XCTAssertEqual(row.feedbackCount, 50)
         XCTAssertEqual(row.f1Score, window.f1)
-        XCTAssertEqual(row.errorRate, 4.0 / 404.0)
+        XCTAssertEqual(row.errorRate, 4.0 / 404.0, "error_rate is the model's")
+        XCTAssertEqual(row.modelErrorRate, 4.0 / 404.0)
+        XCTAssertEqual(row.clientErrorRate, 6.0 / 410.0)
+        XCTAssertEqual(row.labelCoverage, 50.0 / 400.0)
         XCTAssertEqual(row.anomalyRate, 0.1)
         XCTAssertEqual(row.latencyP99Ms, Window.reportedP99Ms(nanos: 3_000_000))
         XCTAssertNil(row.driftScore)

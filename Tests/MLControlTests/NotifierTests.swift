@@ -22,7 +22,7 @@ final class NotifierTests: XCTestCase {
 
     func testJSONHasTheIncidentFieldsWithStableKeys() throws {
         let json = String(decoding: notification.jsonData(), as: UTF8.self)
-        XCTAssertEqual(json, #"{"action":"rollback","alert_type":"f1_drop","from_version":"v2.1","incident_id":"INC-20260228-120000-f1_drop-3fa2","model":"fraud","node":"127.0.0.1:7000","severity":"critical","status":"resolved","timestamp":"2026-02-28T12:00:00Z","to_version":"v2.0","trigger":"F1 0.712 dropped 0.214 below baseline 0.926 (limit 0.05) 4m12s after deploy"}"#)
+        XCTAssertEqual(json, #"{"action":"rollback","alert_type":"f1_drop","dry_run":false,"from_version":"v2.1","incident_id":"INC-20260228-120000-f1_drop-3fa2","model":"fraud","node":"127.0.0.1:7000","schema_version":2,"severity":"critical","status":"resolved","summary":"2026-02-28T12:00:00Z ROLLBACK [critical] f1_drop node=127.0.0.1:7000 model=fraud v2.1 -> v2.0 incident=INC-20260228-120000-f1_drop-3fa2: F1 0.712 dropped 0.214 below baseline 0.926 (limit 0.05) 4m12s after deploy","timestamp":"2026-02-28T12:00:00Z","to_version":"v2.0","trigger":"F1 0.712 dropped 0.214 below baseline 0.926 (limit 0.05) 4m12s after deploy"}"#)
         XCTAssertEqual(try JSONDecoder().decode(AlertNotification.self, from: notification.jsonData()), notification)
     }
 

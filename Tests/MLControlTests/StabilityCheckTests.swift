@@ -41,10 +41,13 @@ final class StabilityCheckTests: XCTestCase {
 
     func testErrorRateAboveBaselinePlusSlackIsUnstable() {
         var w = Window.healthy()
-        w.errors = 10  // 10 / 510 ≈ 1.96% against baseline 1% + 0.5% slack
+        w.modelErrors = 10  // 10 / 510 ≈ 1.96% against baseline 1% + 0.5% slack
         guard case .unstable(let reason) = verdict([w], minutes: 5) else { return XCTFail() }
-        XCTAssertTrue(reason.contains("error rate 2.0% in a poll window (10 of 510) above baseline 1.0% + slack 0.5%"), reason)
-        w.errors = 7  // 7 / 507 ≈ 1.38%: within the slack
+        XCTAssertTrue(reason.contains("model error rate 2.0% in a poll window (10 of 510) above baseline 1.0% + slack 0.5%"), reason)
+        w.modelErrors = 7  // 7 / 507 ≈ 1.38%: within the slack
+        XCTAssertEqual(verdict([w], minutes: 5).outcome, "watching")
+        w.modelErrors = 0
+        w.clientErrors = 400  // a client's bad rows say nothing about the restored model
         XCTAssertEqual(verdict([w], minutes: 5).outcome, "watching")
     }
 
@@ -71,13 +74,23 @@ final class StabilityCheckTests: XCTestCase {
         XCTAssertEqual(verdict([], minutes: 31).outcome, "inconclusive")
     }
 
+    func testTooFewLabelsWithABaselineF1IsInconclusiveNotStable() {
+        var w = Window.healthy()
+        w.truePositives = 10
+        w.falsePositives = 0
+        w.falseNegatives = 0
+        w.trueNegatives = 0
+        let v = verdict([w], minutes: 31)
+        XCTAssertEqual(v.outcome, "inconclusive", "\(v)")
+    }
+
     func testWithoutABaselineF1IsSkippedAndErrorsMeetTheRollbackLimit() {
         var w = Window.healthy()
-        w.errors = 20  // ≈3.8%: an "increase" over nothing, but below the 5% rollback limit
+        w.modelErrors = 20  // ≈3.8%: an "increase" over nothing, but below the 5% rollback limit
         let v = verdict([w, w, w], minutes: 30, baseline: BaselineFigures.empty)
         guard case .stable(let summary) = v else { return XCTFail("\(v)") }
         XCTAssertTrue(summary.contains("F1 not checked"), summary)
-        w.errors = 40
+        w.modelErrors = 40
         XCTAssertEqual(verdict([w], minutes: 30, baseline: .empty).outcome, "unstable")
     }
 }

@@ -32,8 +32,14 @@ enum Window {
         Double(LatencyBuckets.upperBound(LatencyBuckets.index(nanos: nanos)) - 1) / 1e6
     }
 
+    /// `errors` requests the model failed out of `total` that reached it.
     static func errors(_ errors: UInt64, of total: UInt64, version: String = "v2") -> VersionMetrics {
-        VersionMetrics(version: version, requests: total - errors, errors: errors)
+        VersionMetrics(version: version, requests: total - errors, errors: errors, modelErrors: errors)
+    }
+
+    /// `errors` requests refused for the client's fault beside `served` good ones.
+    static func clientErrors(_ errors: UInt64, served: UInt64, version: String = "v2") -> VersionMetrics {
+        VersionMetrics(version: version, requests: served, errors: errors, clientErrors: errors)
     }
 
     static func anomalies(_ positives: UInt64, of requests: UInt64, version: String = "v2") -> VersionMetrics {

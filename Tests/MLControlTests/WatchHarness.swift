@@ -9,13 +9,14 @@ import XCTest
 /// A real node on 127.0.0.1 (port 0) with the built-in models, run in-process.
 final class InProcessNode {
     static let token = "control-test-token-0123456789"
+    static let labellerToken = "labeller-test-token-9876543210"
     let server: Server
     let control: ControlPlane
     private(set) var port: UInt16
 
     init(active: String = "builtin:v2.0", standby: String? = "builtin:v2.1", port: UInt16 = 0) throws {
         let initial = try ControlPlane.restore(stateFile: nil, defaultActive: active, defaultStandby: standby).get()
-        control = ControlPlane(initial: initial, stateFile: nil, token: InProcessNode.token)
+        control = ControlPlane(initial: initial, stateFile: nil, token: InProcessNode.token, labellerToken: InProcessNode.labellerToken)
         var config = ServerConfig()
         config.port = port
         config.loops = 1
@@ -33,6 +34,12 @@ final class InProcessNode {
     func dataClient() throws -> NodeClient {
         let client = try NodeClient(endpoint, timeout: 10)
         try client.hello(role: .data)
+        return client
+    }
+
+    func labellerClient() throws -> NodeClient {
+        let client = try NodeClient(endpoint, timeout: 10)
+        try client.hello(role: .labeller, token: InProcessNode.labellerToken, clientName: "test-labeller")
         return client
     }
 
@@ -56,20 +63,21 @@ final class WatchHarness {
     var policy: RunbookPolicy
     private var data = DemoData(seed: 11)
     private var client: NodeClient?
+    private var labeller: NodeClient?
     /// Labelled rows sent per round by `round()`.
     var perRound = 1_000
     var feedback = true
     var labelFilter: ((UInt8) -> Bool)?
 
     init(_ test: XCTestCase, policy: RunbookPolicy = WatchHarness.testPolicy, node: InProcessNode? = nil,
-         clock: FakeClock = FakeClock()) throws {
+         clock: FakeClock = FakeClock(), dryRun: Bool = false) throws {
         self.node = try node ?? InProcessNode()
         self.policy = policy
         self.clock = clock
         store = try ControlStore(path: try temporaryDatabasePath(test))
         let lines = LineBox()
         let box = EventBox()
-        loop = WatchLoop(configuration: WatchConfiguration(nodes: [self.node.endpoint], policy: policy, retryDelay: 0),
+        loop = WatchLoop(configuration: WatchConfiguration(nodes: [self.node.endpoint], policy: policy, retryDelay: 0, dryRun: dryRun),
                          store: store, access: NodeAccess(token: InProcessNode.token, timeout: 5),
                          notifier: Notifier(policy: policy, printLine: { lines.append($0) }),
                          clock: { [clock] in clock.now }, sleep: { [clock] in clock.advance($0) },
@@ -92,10 +100,11 @@ final class WatchHarness {
         return p
     }
 
-    /// Sends `count` labelled predictions now.
+    /// Sends `count` predictions with ids now, then their labels by id (LABEL on a labeller connection).
     func traffic(_ count: Int? = nil) throws {
         if client == nil { client = try node.dataClient() }
-        _ = try DemoTraffic.send(to: client!, count: count ?? perRound, data: &data, feedback: feedback, filter: labelFilter)
+        if labeller == nil { labeller = try node.labellerClient() }
+        _ = try DemoTraffic.send(to: client!, labeller: labeller, count: count ?? perRound, data: &data, feedback: feedback, filter: labelFilter)
     }
 
     /// Traffic, then the interval passes, then the loop polls.

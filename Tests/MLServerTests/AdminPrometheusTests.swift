@@ -94,7 +94,8 @@ final class AdminPrometheusTests: XCTestCase {
 
     private func render() -> String {
         let backend = FakeAdminBackend()
-        return PrometheusExposition.render(info: backend.info(), metrics: backend.metrics(), ready: true)
+        return PrometheusExposition.render(info: backend.info(), metrics: backend.metrics(), ready: true,
+                                           clientErrors: backend.clientErrorsByStatus())
     }
 
     func testEveryLineIsValidExposition() throws {
@@ -106,7 +107,7 @@ final class AdminPrometheusTests: XCTestCase {
             XCTAssertNotNil(family, "sample \(sample.name) has no TYPE")
         }
         let names = Set(samples.map(\.name))
-        for expected in ["mlserve_predictions_total", "mlserve_prediction_errors_total", "mlserve_anomalies_total", "mlserve_feedback_total",
+        for expected in ["mlserve_predictions_total", "mlserve_model_errors_total", "mlserve_client_errors_total", "mlserve_labels_total", "mlserve_anomalies_total", "mlserve_feedback_total",
                          "mlserve_f1_score", "mlserve_anomaly_rate", "mlserve_drift_psi", "mlserve_active_generation",
                          "mlserve_slot_info", "mlserve_ready", "mlserve_uptime_seconds"] {
             XCTAssertTrue(names.contains(expected), expected)

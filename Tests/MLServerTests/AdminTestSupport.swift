@@ -56,7 +56,8 @@ final class FakeAdminBackend: AdminBackend {
         var served = VersionMetrics(version: now.active, requests: 1000, errors: 3, positives: 40, truePositives: 30, falsePositives: 5,
                                     trueNegatives: 900, falseNegatives: 10, latencySumNanos: 0, latencyCount: 0,
                                     scoreBins: [UInt64](repeating: 50, count: ScoreBins.count),
-                                    referenceBins: [Float](repeating: 0.05, count: ScoreBins.count))
+                                    referenceBins: [Float](repeating: 0.05, count: ScoreBins.count),
+                                    modelErrors: 1, clientErrors: 2)
         // Latencies spread over every order of magnitude, including one above 10 s (+Inf only).
         for nanos: UInt64 in [5, 900, 1_000, 1_024, 3_000, 70_000, 2_000_000, 40_000_000, 3_000_000_000, 20_000_000_000] {
             let index = UInt16(LatencyBuckets.index(nanos: nanos))

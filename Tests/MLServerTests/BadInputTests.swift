@@ -47,7 +47,11 @@ final class BadInputTests: XCTestCase {
                 do { _ = try bystander.predict(features); served.wrappingAdd(1, ordering: .relaxed) } catch { failures.wrappingAdd(1, ordering: .relaxed) }
             }
         }
+        // The bystander is served before the misbehaviour starts and again after it ends.
+        XCTAssertTrue(waitUntil { served.load(ordering: .relaxed) > 0 }, "the bystander was never served")
         try body()
+        let mark = served.load(ordering: .relaxed)
+        XCTAssertTrue(waitUntil { served.load(ordering: .relaxed) > mark }, "the bystander was not served after the bad input")
         stop.store(true, ordering: .releasing)
         XCTAssertEqual(group.wait(timeout: .now() + 30), .success)
         XCTAssertEqual(failures.load(ordering: .relaxed), 0)

@@ -68,7 +68,14 @@ final class NodeAdminTests: XCTestCase {
     func testMetricsExpositionReflectsServedPredictions() throws {
         let client = try node.client()
         for (features, _) in demoRows(25) { _ = try client.predict(features) }
+        for _ in 0..<3 { _ = try? client.predict([1, 2, 3]) }  // wrong width: the client's errors
         let metrics = try request("GET", "/metrics", token: nil)
+        func value(_ prefix: String, _ needle: String) -> String? {
+            metrics.body.split(separator: "\n").first { $0.hasPrefix(prefix) && $0.contains(needle) }
+                .flatMap { $0.split(separator: " ").last }.map(String.init)
+        }
+        XCTAssertEqual(value("mlserve_client_errors_total{", #"status="INVALID_ARGUMENT""#), "3", metrics.body)
+        XCTAssertEqual(value("mlserve_model_errors_total{", #"version="v2.0""#), "0", metrics.body)
         XCTAssertEqual(metrics.status, 200)
         XCTAssertTrue(metrics.body.contains(#"mlserve_predictions_total{"#), metrics.body)
         let line = metrics.body.split(separator: "\n").first { $0.hasPrefix("mlserve_predictions_total{") && $0.contains(#"version="v2.0""#) }

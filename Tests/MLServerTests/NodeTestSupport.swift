@@ -8,6 +8,7 @@ import XCTest
 /// A real node on 127.0.0.1, on a port the kernel picks, with the built-in demo models.
 final class TestNode {
     static let token = "test-token-0123456789"
+    static let labellerToken = "labeller-token-0123456789"
 
     let server: Server
     let control: ControlPlane
@@ -15,18 +16,21 @@ final class TestNode {
     let directory: URL
 
     init(loops: Int = 2, maxConnections: Int = 10_000, controllerReserve: Int = 0, maxPayload: Int = FrameParser.defaultMaxPayload,
-         active: String = "builtin:v2.0", standby: String? = "builtin:v2.1", persist: Bool = false) throws {
+         active: String = "builtin:v2.0", standby: String? = "builtin:v2.1", persist: Bool = false,
+         predictionWindowEntries: Int = 4_096, predictionWindowSeconds: Double = 3_600) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("mlserve-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let stateFile = persist ? StateFile(path: directory.appendingPathComponent("mlserve.state").path, fsync: false) : nil
         let initial = try ControlPlane.restore(stateFile: stateFile, defaultActive: active, defaultStandby: standby).get()
-        control = ControlPlane(initial: initial, stateFile: stateFile, token: TestNode.token)
+        control = ControlPlane(initial: initial, stateFile: stateFile, token: TestNode.token, labellerToken: TestNode.labellerToken)
         var config = ServerConfig()
         config.port = 0
         config.loops = loops
         config.maxConnections = maxConnections
         config.controllerReserve = controllerReserve
         config.maxPayload = maxPayload
+        config.predictionWindowEntries = predictionWindowEntries
+        config.predictionWindowSeconds = predictionWindowSeconds
         server = Server(config: config, control: control)
         port = try server.start()
     }
@@ -36,7 +40,7 @@ final class TestNode {
     func client(role: ConnectionRole? = .data) throws -> NodeClient {
         let client = try NodeClient(endpoint, timeout: 10)
         if let role {
-            try client.hello(role: role, token: role == .controller ? TestNode.token : "")
+            try client.hello(role: role, token: role == .controller ? TestNode.token : role == .labeller ? TestNode.labellerToken : "")
         }
         return client
     }
@@ -62,6 +66,20 @@ func demoRows(_ count: Int, seed: UInt64 = 1) -> [(features: [Float], label: UIn
     let samples = DemoData.samples(seed: seed, count: count)
     return (0..<count).map { row in
         (Array(samples.features[(row * DemoData.featureCount)..<((row + 1) * DemoData.featureCount)]), samples.labels[row])
+    }
+}
+
+/// A remote refusal with this status and typed reason.
+func XCTAssertRemote<T>(_ status: Status, _ reason: Reason, _ expression: @autoclosure () throws -> T,
+                        file: StaticString = #filePath, line: UInt = #line) {
+    do {
+        _ = try expression()
+        XCTFail("expected \(status) \(reason), got success", file: file, line: line)
+    } catch let error as ClientError {
+        XCTAssertEqual(error.status, status, "\(error)", file: file, line: line)
+        XCTAssertEqual(error.reason, reason, "\(error)", file: file, line: line)
+    } catch {
+        XCTFail("unexpected error \(error)", file: file, line: line)
     }
 }
 

@@ -63,10 +63,11 @@ final class PredictionTests: XCTestCase {
 
     func testFeedbackBuildsTheConfusionMatrixOfTheVersionThatPredicted() throws {
         let client = try node.client()
+        let controller = try node.controller()  // FEEDBACK is the controller's only
         var expected = (tp: UInt64(0), fp: UInt64(0), tn: UInt64(0), fn: UInt64(0))
         for (features, label) in demoRows(300, seed: 5) {
             let result = try client.predict(features)
-            try client.feedback(predicted: result.label, actual: label, version: result.version)
+            try controller.feedback(predicted: result.label, actual: label, version: result.version)
             switch (result.label, label) {
             case (1, 1): expected.tp += 1
             case (1, 0): expected.fp += 1
@@ -86,7 +87,7 @@ final class PredictionTests: XCTestCase {
         XCTAssertNotNil(v20.f1)
         XCTAssertNotNil(v20.drift)
         XCTAssertEqual(metrics.versions.first { $0.version == "v2.1" }?.requests, 0)
-        XCTAssertRemote(.notFound, try client.feedback(predicted: 1, actual: 1, version: "v9.9"))
+        XCTAssertRemote(.notFound, try controller.feedback(predicted: 1, actual: 1, version: "v9.9"))
     }
 
     func testWrongFeatureCountIsRefusedAndCountedAsAnError() throws {

@@ -61,7 +61,7 @@ class SimulatedServer:
 
     def __init__(self, max_payload: int, hello_accepted: bool, role: str = "data", version: int = 1):
         self.decoder = ml.FrameDecoder(max_payload)
-        self.version = version  # the protocol version HELLO agreed on (a v2 vector is read as v2)
+        self.version = version
         self.hello_accepted = hello_accepted
         self.role = role
         self.answers: List[Tuple[str, str, int, str]] = []
@@ -101,13 +101,15 @@ class SimulatedServer:
     def _handle(self, frame: ml.Frame) -> None:
         rid = frame.request_id
         try:
-            name = ml.check_request_header(frame)        # steps 5-8
+            name = ml.check_request_header(frame, self.version)  # steps 5-8
             if not self.hello_accepted and name not in ml.PRE_HELLO_TYPES:   # step 9
                 raise ml.WireError("state", "send HELLO first", "FAILED_PRECONDITION", rid)
             if name in ml.CONTROLLER_TYPES and self.role != "controller":     # step 10
                 raise ml.WireError("role", f"{name} needs the controller role", "PERMISSION_DENIED", rid)
+            if name in ml.LABELLER_TYPES and self.role == "data":
+                raise ml.WireError("role", f"{name} needs the labeller or controller role", "PERMISSION_DENIED", rid)
             try:
-                fields = ml.decode_payload(name, frame.payload, self.version)  # step 11
+                fields = ml.decode_payload(name, frame.payload, self.version, frame.flags)  # step 11
             except ml.WireError as error:
                 error.request_id = rid
                 raise
@@ -237,7 +239,7 @@ def check_message(vector: Dict[str, Any], data: bytes, problems: List[str]) -> N
     if vector["direction"] == "request":
         hello, role = state_for(vector)
         server = run_server(data, ml.DEFAULT_MAX_PAYLOAD if hello else ml.PRE_HELLO_MAX_PAYLOAD, hello, role, False,
-                            vector.get("version", 1))
+                            vector["version"])
         want = [(ml.TYPE_NAMES[expect["type_code"] | 0x80], "OK", expect["request_id"], "")]
         if server.answers != want or server.closed:
             problems.append(f"simulated server answered {server.answers} (closed {server.closed}), expected {want}")

@@ -95,11 +95,11 @@ LIMIT_REASON = 256
 
 TYPES: Dict[str, int] = {
     "HELLO": 0x01, "PREDICT": 0x02, "PREDICT_BATCH": 0x03, "FEEDBACK": 0x04,
-    "HEALTH": 0x05, "READY": 0x06, "INFO": 0x07, "METRICS": 0x08,
+    "HEALTH": 0x05, "READY": 0x06, "INFO": 0x07, "METRICS": 0x08, "LABEL": 0x09,
     "LOAD_STANDBY": 0x10, "SWAP": 0x11, "ROLLBACK": 0x12,
     "HELLO_REPLY": 0x81, "PREDICT_RESULT": 0x82, "PREDICT_BATCH_RESULT": 0x83,
     "FEEDBACK_ACK": 0x84, "HEALTH_REPLY": 0x85, "READY_REPLY": 0x86, "INFO_REPLY": 0x87,
-    "METRICS_REPLY": 0x88, "LOAD_STANDBY_REPLY": 0x90, "SWAP_REPLY": 0x91,
+    "METRICS_REPLY": 0x88, "LABEL_REPLY": 0x89, "LOAD_STANDBY_REPLY": 0x90, "SWAP_REPLY": 0x91,
     "ROLLBACK_REPLY": 0x92, "ERROR": 0xFF,
 }
 TYPE_NAMES: Dict[int, str] = {code: name for name, code in TYPES.items()}
@@ -107,7 +107,13 @@ TYPE_NAMES: Dict[int, str] = {code: name for name, code in TYPES.items()}
 #: Requests allowed before HELLO is accepted (§8).
 PRE_HELLO_TYPES = frozenset({"HELLO", "HEALTH", "READY"})
 #: Requests that need the controller role (§5).
-CONTROLLER_TYPES = frozenset({"LOAD_STANDBY", "SWAP", "ROLLBACK"})
+CONTROLLER_TYPES = frozenset({"LOAD_STANDBY", "SWAP", "ROLLBACK", "FEEDBACK"})
+#: Requests that need the labeller or controller role (§11.13, v2).
+LABELLER_TYPES = frozenset({"LABEL"})
+#: Types that exist from protocol version 2 on (§5): unknown on a v1 connection.
+V2_TYPES = frozenset({"LABEL", "LABEL_REPLY"})
+#: Header flag bit 0 of a v2 PREDICT / PREDICT_BATCH: a u64 prediction id per row follows the values (§11.2).
+FLAG_WITH_IDS = 0x01
 
 STATUSES: Dict[str, int] = {
     "OK": 0, "INVALID_ARGUMENT": 3, "DEADLINE_EXCEEDED": 4, "NOT_FOUND": 5,
@@ -119,7 +125,7 @@ STATUS_NAMES: Dict[int, str] = {code: name for name, code in STATUSES.items()}
 #: Statuses after which the same request may succeed later (§6).
 RETRYABLE = frozenset({"DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED", "UNAVAILABLE"})
 
-ROLES = {"data": 0, "controller": 1}
+ROLES = {"data": 0, "controller": 1, "labeller": 2}
 ROLE_NAMES = {code: name for name, code in ROLES.items()}
 MODEL_KINDS = {0: "empty", 1: "logistic", 2: "mlp", 3: "tree-ensemble"}  # 3: ARTIFACT.md format 2
 
@@ -189,6 +195,7 @@ class _Reader:
         self.pos = 0
         self.name = message_name
         self.version = version  # the agreed protocol version: v2 fields are read only from 2
+        self.flags = 0  # the frame header's flags (PREDICT's WITH_IDS)
 
     def _take(self, n: int) -> memoryview:
         if n > len(self.data) - self.pos:
@@ -361,7 +368,7 @@ def _enc_hello(w: _Writer, f: Dict[str, Any]) -> None:
 def _dec_hello(r: _Reader) -> Dict[str, Any]:
     lo, hi, role = r.u8(), r.u8(), r.u8()
     r.reserved(1)
-    if role not in ROLE_NAMES:
+    if role not in ROLE_NAMES or (role == ROLES["labeller"] and hi < 2):  # role 2 exists from v2 on
         raise _malformed(r.name, f"unknown role {role}")
     if lo > hi:
         raise _malformed(r.name, f"min_version {lo} > max_version {hi}")
@@ -395,17 +402,23 @@ def _enc_predict(w: _Writer, f: Dict[str, Any]) -> None:
     _check_finite(features, w.version)
     w.u32(len(features))
     w.f32s(features)
+    if f.get("prediction_id") is not None:  # v2 WITH_IDS: the frame's flags say so
+        w.u64(f["prediction_id"])
 
 
 def _dec_predict(r: _Reader) -> Dict[str, Any]:
     n = r.u32()
     _check_shape(1, n)  # shape before size: a hostile count never drives the size arithmetic
+    ids = 8 if r.flags & FLAG_WITH_IDS else 0
     have = len(r.data) - r.pos
-    if have != 4 * n:
-        raise _malformed(r.name, f"{n} features need {4 + 4 * n} payload bytes, got {4 + have}")
+    if have != 4 * n + ids:
+        raise _malformed(r.name, f"{n} features need {4 + 4 * n + ids} payload bytes, got {4 + have}")
     features = r.f32s(n)
     _check_finite(features, r.version)
-    return {"feature_count": n, "features": features}
+    out: Dict[str, Any] = {"feature_count": n, "features": features}
+    if ids:
+        out["prediction_id"] = r.u64()
+    return out
 
 
 def _enc_predict_result(w: _Writer, f: Dict[str, Any]) -> None:
@@ -437,17 +450,66 @@ def _enc_predict_batch(w: _Writer, f: Dict[str, Any]) -> None:
     w.u32(rows)
     w.u32(n)
     w.f32s(values)
+    ids = f.get("prediction_ids")
+    if ids is not None:  # v2 WITH_IDS
+        if len(ids) != rows:
+            raise ValueError(f"{rows} rows need {rows} prediction ids, got {len(ids)}")
+        w.u64s(ids)
 
 
 def _dec_predict_batch(r: _Reader) -> Dict[str, Any]:
     rows, n = r.u32(), r.u32()
     _check_shape(rows, n)
+    ids = 8 * rows if r.flags & FLAG_WITH_IDS else 0
     have = len(r.data) - r.pos
-    if have != 4 * rows * n:
-        raise _malformed(r.name, f"{rows}x{n} features need {8 + 4 * rows * n} payload bytes, got {8 + have}")
+    if have != 4 * rows * n + ids:
+        raise _malformed(r.name, f"{rows}x{n} features need {8 + 4 * rows * n + ids} payload bytes, got {8 + have}")
     values = r.f32s(rows * n)
     _check_finite(values, r.version)
-    return {"rows": rows, "feature_count": n, "values": values}
+    out: Dict[str, Any] = {"rows": rows, "feature_count": n, "values": values}
+    if ids:
+        out["prediction_ids"] = r.u64s(rows)
+    return out
+
+
+# 11.13 LABEL / LABEL_REPLY (v2)
+def _enc_label(w: _Writer, f: Dict[str, Any]) -> None:
+    items = list(f["items"])
+    if not 1 <= len(items) <= MAX_ROWS:
+        raise ValueError(f"LABEL takes 1..{MAX_ROWS} items, got {len(items)}")
+    w.u32(len(items))
+    for item in items:
+        _check_label("label", item["actual_label"])
+        w.u64(item["prediction_id"])
+        w.u8(item["actual_label"])
+
+
+def _dec_label(r: _Reader) -> Dict[str, Any]:
+    count = r.u32()
+    if not 1 <= count <= MAX_ROWS:
+        raise _malformed(r.name, f"count {count} outside 1...{MAX_ROWS}")
+    have = len(r.data) - r.pos
+    if have != 9 * count:
+        raise _malformed(r.name, f"{count} labels need {4 + 9 * count} payload bytes, got {4 + have}")
+    items = []
+    for i in range(count):
+        pid, actual = r.u64(), r.u8()
+        if actual > 1:
+            raise _malformed(r.name, f"item {i}: actual label must be 0 or 1 (got {actual})")
+        items.append({"prediction_id": pid, "actual_label": actual})
+    return {"count": count, "items": items}
+
+
+_LABEL_COUNTS = ("matched", "unmatched", "expired", "duplicate")
+
+
+def _enc_label_reply(w: _Writer, f: Dict[str, Any]) -> None:
+    for name in _LABEL_COUNTS:
+        w.u32(f.get(name, 0))
+
+
+def _dec_label_reply(r: _Reader) -> Dict[str, Any]:
+    return {name: r.u32() for name in _LABEL_COUNTS}
 
 
 def _enc_predict_batch_result(w: _Writer, f: Dict[str, Any]) -> None:
@@ -581,6 +643,8 @@ def _dec_info_reply(r: _Reader) -> Dict[str, Any]:
 # 11.8 METRICS_REPLY and VersionMetrics
 _COUNTERS = ("requests", "errors", "positives", "true_positives", "false_positives",
              "true_negatives", "false_negatives", "latency_sum_ns", "latency_count")
+#: Appended per version in v2 (§11.8), before label_delay_buckets.
+_COUNTERS_V2 = ("model_errors", "client_errors", "labels", "labels_unmatched", "labels_expired", "labels_duplicate")
 
 
 def _enc_version_metrics(w: _Writer, v: Dict[str, Any]) -> None:
@@ -604,6 +668,14 @@ def _enc_version_metrics(w: _Writer, v: Dict[str, Any]) -> None:
     w.u64s(bins)
     w.u16(len(refs))
     w.f32s(refs)
+    if w.version >= 2:
+        for name in _COUNTERS_V2:
+            w.u64(v.get(name, 0))
+        delays = v.get("label_delay_buckets", [])
+        w.u16(len(delays))
+        for index, count in delays:
+            w.u16(index)
+            w.u64(count)
 
 
 def _dec_version_metrics(r: _Reader) -> Dict[str, Any]:
@@ -628,6 +700,21 @@ def _dec_version_metrics(r: _Reader) -> Dict[str, Any]:
     if refs > MAX_BINS:
         raise _malformed(r.name, f"{refs} reference bins (at most {MAX_BINS})")
     out["reference_bins"] = r.f32s(refs)
+    if r.version >= 2:
+        for name in _COUNTERS_V2:
+            out[name] = r.u64()
+        count = r.u16()
+        if count > LATENCY_BUCKETS:
+            raise _malformed(r.name, f"{count} label delay buckets (at most {LATENCY_BUCKETS})")
+        delays = []
+        last = -1
+        for _ in range(count):
+            index, n = r.u16(), r.u64()
+            if index >= LATENCY_BUCKETS or index <= last:
+                raise _malformed(r.name, f"label delay bucket index {index} out of range or not ascending")
+            last = index
+            delays.append([index, n])
+        out["label_delay_buckets"] = delays
     return out
 
 
@@ -766,6 +853,7 @@ _CODECS = {
     "READY": (_enc_empty, _dec_empty),
     "INFO": (_enc_empty, _dec_empty),
     "METRICS": (_enc_empty, _dec_empty),
+    "LABEL": (_enc_label, _dec_label),
     "LOAD_STANDBY": (_enc_load_standby, _dec_load_standby),
     "SWAP": (_enc_fenced, _dec_fenced),
     "ROLLBACK": (_enc_fenced, _dec_fenced),
@@ -777,6 +865,7 @@ _CODECS = {
     "READY_REPLY": (_enc_ready_reply, _dec_ready_reply),
     "INFO_REPLY": (_enc_info_reply, _dec_info_reply),
     "METRICS_REPLY": (_enc_metrics_reply, _dec_metrics_reply),
+    "LABEL_REPLY": (_enc_label_reply, _dec_label_reply),
     "LOAD_STANDBY_REPLY": (_enc_load_standby_reply, _dec_load_standby_reply),
     "SWAP_REPLY": (_enc_swap_outcome, _dec_swap_outcome),
     "ROLLBACK_REPLY": (_enc_swap_outcome, _dec_swap_outcome),
@@ -800,12 +889,14 @@ def encode_payload(type_name: str, fields: Optional[Dict[str, Any]] = None, vers
     return w.bytes()
 
 
-def decode_payload(type_name: str, payload: bytes, version: int = 1) -> Dict[str, Any]:
+def decode_payload(type_name: str, payload: bytes, version: int = 1, flags: int = 0) -> Dict[str, Any]:
     """The ``fields`` of message ``type_name`` from its payload (exact length: no trailing bytes).
+    ``flags``: the header's (``FLAG_WITH_IDS`` on a v2 PREDICT / PREDICT_BATCH).
 
     Raises :class:`WireError` (INVALID_ARGUMENT) on any layout or rule violation of §3/§11.
     """
     r = _Reader(payload, _REASON_NAMES[type_name], version)
+    r.flags = flags
     fields = _CODECS[type_name][1](r)
     r.end()
     return fields
@@ -850,7 +941,13 @@ def encode_frame(type_name: str, request_id: int, fields: Optional[Dict[str, Any
     if (type_name == "ERROR") == (status == "OK"):
         raise ValueError("only ERROR frames carry a non-OK status, and they must")
     payload = encode_payload(type_name, fields, version)
-    return HEADER.pack(MAGIC, FRAME_VERSION, TYPES[type_name], STATUSES[status], 0, 0,
+    flags = 0
+    if type_name in ("PREDICT", "PREDICT_BATCH") and fields and (
+            fields.get("prediction_id") is not None or fields.get("prediction_ids") is not None):
+        if version < 2:
+            raise ValueError("prediction ids need protocol version 2")
+        flags = FLAG_WITH_IDS
+    return HEADER.pack(MAGIC, FRAME_VERSION, TYPES[type_name], STATUSES[status], flags, 0,
                        request_id & 0xFFFFFFFF, len(payload)) + payload
 
 
@@ -951,17 +1048,19 @@ class FrameDecoder:
         return len(self._buf)
 
 
-def check_request_header(frame: Frame) -> str:
-    """§9 steps 5-8 for a frame a server received; returns the request's type name.
+def check_request_header(frame: Frame, version: int = 1) -> str:
+    """§9 steps 5-8 for a frame a server received on a ``version`` connection; returns the
+    request's type name.
 
     Raises :class:`WireError` (connection stays) naming the frame's request id.
     """
     rid = frame.request_id
-    if frame.flags or frame.reserved:
+    allowed = FLAG_WITH_IDS if version >= 2 and TYPE_NAMES.get(frame.type_code) in ("PREDICT", "PREDICT_BATCH") else 0
+    if frame.flags & ~allowed or frame.reserved:
         raise WireError("reservedBitsSet",
                         f"reserved header bits set (flags 0x{frame.flags:x}, reserved 0x{frame.reserved:x})",
                         "INVALID_ARGUMENT", rid)
-    if frame.type_code not in TYPE_NAMES:
+    if frame.type_code not in TYPE_NAMES or (version < 2 and TYPE_NAMES[frame.type_code] in V2_TYPES):
         raise WireError("unknownType", f"unknown message type 0x{frame.type_code:02x}", "UNIMPLEMENTED", rid)
     if frame.type_code >= 0x80 or frame.status_code != 0:
         raise WireError("unexpectedType",
@@ -1009,9 +1108,9 @@ def decode_frame(data: bytes, max_payload: int = CONFIGURABLE_MAX_PAYLOAD, versi
     if frame.type_code in TYPE_NAMES and frame.type_code >= 0x80:
         name = check_response_header(frame)
     else:
-        name = check_request_header(frame)
+        name = check_request_header(frame, version)
     try:
-        frame.fields = decode_payload(name, frame.payload, version)
+        frame.fields = decode_payload(name, frame.payload, version, frame.flags)
     except WireError as error:
         error.request_id = frame.request_id
         raise
@@ -1122,22 +1221,34 @@ class Client:
         self.decoder.max_payload = max(reply["max_payload"], DEFAULT_MAX_PAYLOAD)
         return reply
 
-    def predict(self, features: Sequence[float]) -> Tuple[float, int, str, int]:
-        """PREDICT one row: returns ``(score, label, version, generation)``."""
-        r = self.call("PREDICT", {"features": list(features)})
+    def predict(self, features: Sequence[float], prediction_id: Optional[int] = None) -> Tuple[float, int, str, int]:
+        """PREDICT one row: returns ``(score, label, version, generation)``. ``prediction_id``
+        (v2): the node remembers the prediction under it for :meth:`label`."""
+        fields: Dict[str, Any] = {"features": list(features)}
+        if prediction_id is not None:
+            fields["prediction_id"] = prediction_id
+        r = self.call("PREDICT", fields)
         return r["score"], r["label"], r["version"], r["generation"]
 
-    def predict_batch(self, rows: Sequence[Sequence[float]]) -> Dict[str, Any]:
+    def predict_batch(self, rows: Sequence[Sequence[float]], prediction_ids: Optional[Sequence[int]] = None) -> Dict[str, Any]:
         """PREDICT_BATCH of equally wide ``rows``: returns ``generation``, ``version``, ``rows``,
-        ``scores`` and ``labels``."""
+        ``scores`` and ``labels``. ``prediction_ids`` (v2): one per row."""
         width = len(rows[0]) if rows else 0
         if any(len(row) != width for row in rows):
             raise ValueError("every row must have the same number of features")
         values = [v for row in rows for v in row]
-        return self.call("PREDICT_BATCH", {"rows": len(rows), "feature_count": width, "values": values})
+        fields: Dict[str, Any] = {"rows": len(rows), "feature_count": width, "values": values}
+        if prediction_ids is not None:
+            fields["prediction_ids"] = list(prediction_ids)
+        return self.call("PREDICT_BATCH", fields)
+
+    def label(self, items: Sequence[Tuple[int, int]]) -> Dict[str, int]:
+        """LABEL (v2, labeller or controller): ``(prediction_id, actual_label)`` pairs; returns
+        this message's ``matched``, ``unmatched``, ``expired`` and ``duplicate`` counts."""
+        return self.call("LABEL", {"items": [{"prediction_id": pid, "actual_label": actual} for pid, actual in items]})
 
     def feedback(self, predicted: int, actual: int, version: str) -> None:
-        """FEEDBACK: the true label of an earlier prediction by ``version``."""
+        """FEEDBACK (controller only): the true label of an earlier prediction by ``version``."""
         self.call("FEEDBACK", {"predicted_label": predicted, "actual_label": actual, "version": version})
 
     def health(self) -> Dict[str, Any]:

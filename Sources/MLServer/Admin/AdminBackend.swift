@@ -14,6 +14,8 @@ public protocol AdminBackend: Sendable {
     func ready() -> (ready: Bool, reason: String)
     func info() -> InfoReply
     func metrics() -> MetricsReply
+    /// Client errors per version and status, for `mlserve_client_errors_total{version,status}`.
+    func clientErrorsByStatus() -> [(version: String, status: Status, count: UInt64)]
     /// Swap active ↔ standby. With `expectedActive`, refuse (FAILED_PRECONDITION) unless that
     /// version is active: a retried rollback must not flip back to the bad model.
     func rollback(expectedActive: String?) -> Result<SwapOutcome, AdminFailure>
@@ -28,6 +30,13 @@ public protocol AdminBackend: Sendable {
 
 extension AdminBackend {
     public func stateRecovery() -> String? { nil }
+}
+
+extension AdminBackend {
+    /// Without a breakdown, each version's total is reported under INVALID_ARGUMENT.
+    public func clientErrorsByStatus() -> [(version: String, status: Status, count: UInt64)] {
+        metrics().versions.filter { $0.clientErrors > 0 }.map { ($0.version, .invalidArgument, $0.clientErrors) }
+    }
 }
 
 /// The result of a token comparison. An enum, not a Bool, so a call site reads as what it means.

@@ -74,7 +74,8 @@ public enum AdminRouter {
         case .info:
             return HTTPResponse(statusCode: 200, json: infoJSON(backend.info(), stateRecovery: backend.stateRecovery()))
         case .metrics:
-            let text = PrometheusExposition.render(info: backend.info(), metrics: backend.metrics(), ready: backend.ready().ready)
+            let text = PrometheusExposition.render(info: backend.info(), metrics: backend.metrics(), ready: backend.ready().ready,
+                                                   clientErrors: backend.clientErrorsByStatus())
             return HTTPResponse(statusCode: 200, headers: [("Content-Type", metricsContentType)], body: Array(text.utf8))
         case .rollback:
             return rollback(request, backend)

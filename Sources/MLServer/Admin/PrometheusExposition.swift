@@ -4,7 +4,10 @@ import MLWire
 /// snapshots always give the same bytes.
 ///
 /// Families (all samples of a family are contiguous, each family has HELP and TYPE once):
-/// - counters per version: `mlserve_predictions_total`, `mlserve_prediction_errors_total`,
+/// - counters per version: `mlserve_predictions_total`, `mlserve_model_errors_total` (requests
+///   the model failed: what the error-rate rollback reads), `mlserve_client_errors_total{status}`
+///   (requests refused for the client's fault, by status name), `mlserve_labels_total{outcome=
+///   "matched|unmatched|expired|duplicate"}`,
 ///   `mlserve_anomalies_total`, `mlserve_feedback_total{outcome="tp|fp|tn|fn"}`;
 /// - histogram per version: `mlserve_request_duration_seconds` (see `bucketBounds`);
 /// - gauges per version, only where defined (no NaN lines): `mlserve_f1_score`,
@@ -35,7 +38,8 @@ public enum PrometheusExposition {
         (10_000_000_000, "10"),
     ]
 
-    public static func render(info: InfoReply, metrics: MetricsReply, ready: Bool) -> String {
+    public static func render(info: InfoReply, metrics: MetricsReply, ready: Bool,
+                              clientErrors: [(version: String, status: Status, count: UInt64)] = []) -> String {
         var out = ""
         let models = modelNames(info)
         func labels(_ version: VersionMetrics, _ extra: [(String, String)] = []) -> String {
@@ -47,8 +51,21 @@ public enum PrometheusExposition {
 
         family(&out, "mlserve_predictions_total", "counter", "Rows predicted, per model version.")
         for v in versions { sample(&out, "mlserve_predictions_total", labels(v), String(v.requests)) }
-        family(&out, "mlserve_prediction_errors_total", "counter", "Requests a version could not answer.")
-        for v in versions { sample(&out, "mlserve_prediction_errors_total", labels(v), String(v.errors)) }
+        family(&out, "mlserve_model_errors_total", "counter", "Requests the model failed (counts towards the error-rate rollback).")
+        for v in versions { sample(&out, "mlserve_model_errors_total", labels(v), String(v.modelErrors)) }
+        family(&out, "mlserve_client_errors_total", "counter", "Requests refused because the client sent them wrong, by status.")
+        for v in versions {
+            for entry in clientErrors where entry.version == v.version {
+                sample(&out, "mlserve_client_errors_total", labels(v, [("status", entry.status.name)]), String(entry.count))
+            }
+        }
+        family(&out, "mlserve_labels_total", "counter", "LABEL items by what their prediction id found.")
+        for v in versions {
+            for (outcome, count) in [("matched", v.labels), ("unmatched", v.labelsUnmatched), ("expired", v.labelsExpired),
+                                     ("duplicate", v.labelsDuplicate)] {
+                sample(&out, "mlserve_labels_total", labels(v, [("outcome", outcome)]), String(count))
+            }
+        }
         family(&out, "mlserve_anomalies_total", "counter", "Rows predicted positive (anomalies).")
         for v in versions { sample(&out, "mlserve_anomalies_total", labels(v), String(v.positives)) }
         family(&out, "mlserve_feedback_total", "counter", "Ground-truth feedback rows by confusion-matrix cell.")

@@ -11,6 +11,7 @@ func specName(_ type: MessageType) -> String {
     case .ready: "READY"
     case .info: "INFO"
     case .metrics: "METRICS"
+    case .label: "LABEL"
     case .loadStandby: "LOAD_STANDBY"
     case .swap: "SWAP"
     case .rollback: "ROLLBACK"
@@ -22,6 +23,7 @@ func specName(_ type: MessageType) -> String {
     case .readyReply: "READY_REPLY"
     case .infoReply: "INFO_REPLY"
     case .metricsReply: "METRICS_REPLY"
+    case .labelReply: "LABEL_REPLY"
     case .loadStandbyReply: "LOAD_STANDBY_REPLY"
     case .swapReply: "SWAP_REPLY"
     case .rollbackReply: "ROLLBACK_REPLY"
@@ -40,6 +42,8 @@ extension Message {
         case .ready: .ready
         case .info: .info
         case .metrics: .metrics
+        case .label: .label
+        case .labelReply: .labelReply
         case .loadStandby: .loadStandby
         case .swap: .swap
         case .rollback: .rollback
@@ -64,7 +68,13 @@ extension Message {
     }
 }
 
-private func role(_ r: ConnectionRole) -> JSON { .string(r == .data ? "data" : "controller") }
+private func role(_ r: ConnectionRole) -> JSON {
+    switch r {
+    case .data: .string("data")
+    case .controller: .string("controller")
+    case .labeller: .string("labeller")
+    }
+}
 
 private func slot(_ s: SlotInfo) -> JSON {
     .object([
@@ -81,7 +91,7 @@ private func outcome(_ o: SwapOutcome) -> JSON {
     ])
 }
 
-private func versionMetrics(_ v: VersionMetrics) -> JSON {
+private func versionMetrics(_ v: VersionMetrics, version: UInt8) -> JSON {
     .object([
         ("version", .string(v.version)), ("requests", .int(v.requests)), ("errors", .int(v.errors)),
         ("positives", .int(v.positives)), ("true_positives", .int(v.truePositives)),
@@ -91,7 +101,12 @@ private func versionMetrics(_ v: VersionMetrics) -> JSON {
         ("latency_buckets", .array(v.latencyBuckets.map { .array([.int($0.index), .int($0.count)]) })),
         ("score_bins", .array(v.scoreBins.map { .int($0) })),
         ("reference_bins", .array(v.referenceBins.map { .float($0) })),
-    ])
+    ] + (version >= 2 ? [
+        ("model_errors", .int(v.modelErrors)), ("client_errors", .int(v.clientErrors)), ("labels", .int(v.labels)),
+        ("labels_unmatched", .int(v.labelsUnmatched)), ("labels_expired", .int(v.labelsExpired)),
+        ("labels_duplicate", .int(v.labelsDuplicate)),
+        ("label_delay_buckets", .array(v.labelDelayBuckets.map { .array([.int($0.index), .int($0.count)]) })),
+    ] : []))
 }
 
 /// SWAP / ROLLBACK v2 tail.
@@ -108,10 +123,19 @@ func fields(of message: Message) -> JSON {
         return .object([("min_version", .int(m.minVersion)), ("max_version", .int(m.maxVersion)), ("role", role(m.role)),
                         ("token", .string(m.token)), ("client_name", .string(m.clientName))])
     case .predict(let m):
-        return .object([("feature_count", .int(m.features.count)), ("features", .array(m.features.map { .float($0) }))])
+        return .object([("feature_count", .int(m.features.count)), ("features", .array(m.features.map { .float($0) }))]
+                       + (m.predictionID.map { [("prediction_id", JSON.int($0))] } ?? []))
     case .predictBatch(let m):
         return .object([("rows", .int(m.rows)), ("feature_count", .int(m.featureCount)),
-                        ("values", .array(m.values.map { .float($0) }))])
+                        ("values", .array(m.values.map { .float($0) }))]
+                       + (m.predictionIDs.map { [("prediction_ids", JSON.array($0.map { .int($0) }))] } ?? []))
+    case .label(let m):
+        return .object([("count", .int(m.items.count)), ("items", .array(m.items.map {
+            .object([("prediction_id", .int($0.predictionID)), ("actual_label", .int($0.actualLabel))])
+        }))])
+    case .labelReply(let m):
+        return .object([("matched", .int(m.matched)), ("unmatched", .int(m.unmatched)), ("expired", .int(m.expired)),
+                        ("duplicate", .int(m.duplicate))])
     case .feedback(let m):
         return .object([("predicted_label", .int(m.predictedLabel)), ("actual_label", .int(m.actualLabel)),
                         ("version", .string(m.version))])
@@ -153,7 +177,7 @@ func fields(of message: Message) -> JSON {
     case .metricsReply(let m):
         return .object([("generation", .int(m.generation)), ("uptime_ms", .int(m.uptimeMillis)),
                         ("timestamp_us", .int(m.timestampMicros)), ("active_version", .string(m.activeVersion)),
-                        ("versions", .array(m.versions.map(versionMetrics)))])
+                        ("versions", .array(m.versions.map { versionMetrics($0, version: m.layoutVersion) }))])
     case .loadStandbyReply(let m):
         return .object([("generation", .int(m.generation)), ("standby", slot(m.standby))])
     case .swapReply(let m):

@@ -53,10 +53,13 @@ struct RandomMessages {
         let bucketIndexes = (0..<int(0...6)).map { _ in UInt16(int(0...(LatencyBuckets.count - 1))) }
         let buckets = Set(bucketIndexes).sorted().map { BucketCount(index: $0, count: u64()) }
         let bins = int(0...1) == 0 ? 0 : ScoreBins.count
-        return VersionMetrics(version: string(limit: Limits.version), requests: u64(), errors: u64(), positives: u64(),
+        // The v1 layout: a v1 reader takes every error as the model's.
+        let errors = u64()
+        return VersionMetrics(version: string(limit: Limits.version), requests: u64(), errors: errors, positives: u64(),
                               truePositives: u64(), falsePositives: u64(), trueNegatives: u64(), falseNegatives: u64(),
                               latencySumNanos: u64(), latencyCount: u64(), latencyBuckets: buckets,
-                              scoreBins: (0..<bins).map { _ in u64() }, referenceBins: (0..<bins).map { _ in float() })
+                              scoreBins: (0..<bins).map { _ in u64() }, referenceBins: (0..<bins).map { _ in float() },
+                              modelErrors: errors)
     }
 
     mutating func message() -> Message {

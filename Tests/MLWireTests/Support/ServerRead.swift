@@ -18,7 +18,7 @@ enum ReadOutcome: Equatable, CustomStringConvertible {
 /// Checks a framed request the way the server's dispatch does before it looks at its state:
 /// known type, a request type (not a response), OK status byte, then the payload layout.
 func decodeRequest(header: FrameHeader, payload: UnsafeRawBufferPointer, version: UInt8 = 1) throws(WireError) -> Message {
-    guard let type = header.messageType else { throw .unknownType(header.type) }
+    guard let type = header.messageType, type.minimumVersion <= version else { throw .unknownType(header.type) }
     guard type.isRequest else { throw .unexpectedType(header.type) }
     return try Message.decode(header: header, payload: payload, version: version)
 }
@@ -26,12 +26,14 @@ func decodeRequest(header: FrameHeader, payload: UnsafeRawBufferPointer, version
 /// Reads a whole request stream as a server would, with `FrameParser` over one buffer: one
 /// outcome per frame, stopping after the first error that closes the connection. Bytes left
 /// at the end of the stream are a truncated frame (request id 0).
+/// `version`: the protocol version the connection agreed on (v2 allows flag `WITH_IDS`).
 func serverRead(_ bytes: [UInt8], maxPayload: Int = FrameParser.defaultMaxPayload, version: UInt8 = 1) -> [ReadOutcome] {
     var outcomes: [ReadOutcome] = []
     bytes.withUnsafeBytes { raw in
         var offset = 0
         while offset < raw.count {
-            switch FrameParser.parse(UnsafeRawBufferPointer(rebasing: raw[offset...]), maxPayload: maxPayload) {
+            let flags = version >= 2 ? PredictFlags.withIDs : 0
+            switch FrameParser.parse(UnsafeRawBufferPointer(rebasing: raw[offset...]), maxPayload: maxPayload, allowedFlags: flags) {
             case .needMore(let need):
                 outcomes.append(.error(.truncated(have: raw.count - offset, need: need), requestID: 0))
                 return

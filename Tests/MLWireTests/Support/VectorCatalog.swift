@@ -95,6 +95,18 @@ enum VectorCatalog {
                   .error(.failedPrecondition, ErrorReply(reason: .fenceActiveMismatch,
                                                          message: "expected active v2.2, but the active version is v2.1")),
                   version: 2),
+            valid("predict_ids_v2.request.bin", "request", "PREDICT (v2) with flag WITH_IDS: 4 features, then prediction id 1234567890123", id: 2,
+                  .predict(Predict(features: [0.5, -1.25, 3.0, 0.0], predictionID: 1_234_567_890_123)), version: 2),
+            valid("predict_batch_ids_v2.request.bin", "request", "PREDICT_BATCH (v2) with flag WITH_IDS: 2 rows x 3 features, then ids 1001 and 1002", id: 3,
+                  .predictBatch(PredictBatch(featureCount: 3, values: [0.5, 1.0, -1.5, 2.0, 0.25, -0.75], predictionIDs: [1001, 1002])), version: 2),
+            valid("label_v2.request.bin", "request", "LABEL (v2): ids 1001 (truth 1), 1002 (truth 0), 77 (truth 1)", id: 12,
+                  .label(LabelRequest(items: [.init(predictionID: 1001, actualLabel: 1), .init(predictionID: 1002, actualLabel: 0),
+                                              .init(predictionID: 77, actualLabel: 1)])), version: 2),
+            valid("label_v2.response.bin", "response", "LABEL_REPLY (v2): 2 matched, 1 unmatched", id: 12,
+                  .labelReply(LabelReply(matched: 2, unmatched: 1, expired: 0, duplicate: 0)), version: 2),
+            valid("metrics_v2.response.bin", "response",
+                  "METRICS_REPLY (v2): the v1 version block plus model/client errors, label counts and label delay buckets", id: 8,
+                  .metricsReply(metricsReplyV2), version: 2),
         ] + fleetV2Vectors
     }
 
@@ -125,6 +137,21 @@ enum VectorCatalog {
                   version: 2),
         ]
     }
+
+    static let metricsReplyV2: MetricsReply = {
+        var reply = metricsReply
+        reply.layoutVersion = 2
+        reply.versions[0].modelErrors = 1
+        reply.versions[0].clientErrors = 1
+        reply.versions[0].labels = 88
+        reply.versions[0].labelsUnmatched = 3
+        reply.versions[0].labelsExpired = 1
+        reply.versions[0].labelsDuplicate = 2
+        reply.versions[0].labelDelayBuckets = [2_000, 60_000, 3_600_000].enumerated().map {
+            BucketCount(index: UInt16(LatencyBuckets.index(nanos: UInt64($0.element))), count: [50, 30, 8][$0.offset])
+        }
+        return reply
+    }()
 
     static var validVectors: [Vector] {
         let predict = Predict(features: [0.5, -1.25, 3.0, 0.0])
