@@ -127,7 +127,7 @@ RETRYABLE = frozenset({"DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED", "UNAVAILABLE"}
 
 ROLES = {"data": 0, "controller": 1, "labeller": 2}
 ROLE_NAMES = {code: name for name, code in ROLES.items()}
-MODEL_KINDS = {0: "empty", 1: "logistic", 2: "mlp"}
+MODEL_KINDS = {0: "empty", 1: "logistic", 2: "mlp", 3: "tree-ensemble"}  # 3: ARTIFACT.md format 2
 
 
 # --------------------------------------------------------------------------------------------
