@@ -21,6 +21,8 @@ let package = Package(
         .target(name: "MLWire"),
         // Artifacts, checksums, inference kernels, the two slots.
         .target(name: "MLModel", dependencies: ["MLWire"]),
+        // Native importers for XGBoost (JSON, UBJSON) and LightGBM (text) model files.
+        .target(name: "MLImport", dependencies: ["MLModel", "MLWire"]),
         // Event loops, connections, dispatch, metrics, admin HTTP, state file.
         .target(name: "MLServer", dependencies: ["MLWire", "MLModel", "CEpoll"]),
         // Blocking and pipelined clients.
@@ -35,12 +37,14 @@ let package = Package(
         .target(name: "MLControl", dependencies: ["MLClient", "MLWire", "MLModel", "MLDiscovery", "CSQLite"]),
 
         .executableTarget(name: "mlserve", dependencies: ["MLServer", "MLModel", "MLWire", "MLCommandLine"]),
-        .executableTarget(name: "mlctl", dependencies: ["MLControl", "MLClient", "MLModel", "MLWire", "MLCommandLine", "MLTooling", "MLDiscovery"]),
+        .executableTarget(name: "mlctl", dependencies: ["MLControl", "MLClient", "MLModel", "MLImport", "MLWire", "MLCommandLine", "MLTooling", "MLDiscovery"]),
         .executableTarget(name: "mlbench", dependencies: ["MLClient", "MLWire", "MLModel", "CEpoll", "MLCommandLine", "MLTooling"]),
 
         .testTarget(name: "MLWireTests", dependencies: ["MLWire"]),
         .testTarget(name: "MLModelTests", dependencies: ["MLModel", "MLWire"]),
-        .testTarget(name: "MLServerTests", dependencies: ["MLServer", "MLClient", "MLModel", "MLWire", "MLTooling", "CEpoll"]),
+        .testTarget(name: "MLImportTests", dependencies: ["MLImport", "MLModel", "MLTooling"],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "MLServerTests", dependencies: ["MLServer", "MLClient", "MLImport", "MLModel", "MLWire", "MLTooling", "CEpoll"]),
         .testTarget(name: "MLControlTests", dependencies: ["MLControl", "MLClient", "MLServer", "MLModel", "MLWire", "MLTooling", "MLDiscovery", "CSQLite"]),
         .testTarget(name: "MLDiscoveryTests", dependencies: ["MLDiscovery"]),
     ]

@@ -1,5 +1,20 @@
 import MLWire
 
+/// A hidden layer's activation (ARTIFACT.md §12.2 codes). The last layer is always sigmoid.
+public enum Activation: UInt8, Sendable, CaseIterable {
+    case relu = 1
+    case tanh = 2
+    case sigmoid = 3
+
+    public var name: String {
+        switch self {
+        case .relu: "relu"
+        case .tanh: "tanh"
+        case .sigmoid: "sigmoid"
+        }
+    }
+}
+
 /// One dense layer: `outputs` rows of `inputs` weights (row-major), then one bias per output.
 public struct DenseLayer: Equatable, Sendable {
     public var inputs: Int
@@ -7,12 +22,16 @@ public struct DenseLayer: Equatable, Sendable {
     /// outputs × inputs, row-major: weights[o * inputs + i].
     public var weights: [Float]
     public var biases: [Float]
+    /// Hidden layers only; the last layer's output is always a sigmoid and this field is ignored
+    /// there (readers leave it `.relu`).
+    public var activation: Activation
 
-    public init(inputs: Int, outputs: Int, weights: [Float], biases: [Float]) {
+    public init(inputs: Int, outputs: Int, weights: [Float], biases: [Float], activation: Activation = .relu) {
         self.inputs = inputs
         self.outputs = outputs
         self.weights = weights
         self.biases = biases
+        self.activation = activation
     }
 }
 
@@ -20,23 +39,29 @@ public struct DenseLayer: Equatable, Sendable {
 public enum ModelParameters: Equatable, Sendable {
     /// score = sigmoid(weights · x + bias)
     case logistic(weights: [Float], bias: Float)
-    /// Hidden layers ReLU, the last layer has one output and a sigmoid.
+    /// Hidden layers with their activation, the last layer has one output and a sigmoid.
     case mlp(layers: [DenseLayer])
+    /// Format version 2 only.
+    case treeEnsemble(TreeEnsemble)
 
     public var kind: ModelKind {
         switch self {
         case .logistic: .logistic
         case .mlp: .mlp
+        case .treeEnsemble: .treeEnsemble
         }
     }
 
-    /// Size of the parameter section in the file (ARTIFACT.md §3).
-    var encodedSize: Int {
+    /// Size of the parameter (v1) or model section (v2) in the file (ARTIFACT.md §3, §12).
+    func encodedSize(formatVersion: UInt16) -> Int {
         switch self {
         case .logistic(let weights, _):
             return 4 * weights.count + 4
         case .mlp(let layers):
-            return 4 + 8 * layers.count + layers.reduce(0) { $0 + 4 * ($1.weights.count + $1.biases.count) }
+            let shapeBytes = formatVersion == 1 ? 8 : 12
+            return 4 + shapeBytes * layers.count + layers.reduce(0) { $0 + 4 * ($1.weights.count + $1.biases.count) }
+        case .treeEnsemble(let ensemble):
+            return ensemble.encodedSize
         }
     }
 }
@@ -50,18 +75,49 @@ public struct Artifact: Equatable, Sendable {
     public var threshold: Float
     public var parameters: ModelParameters
     /// ScoreBins.count proportions summing to ~1: the score distribution drift is measured against.
+    /// Empty = no reference (format 2 only): the node reports drift as absent.
     public var referenceBins: [Float]
+    /// Format 2: steps applied to each row before the model, in order.
+    public var preprocessing: [PreprocessStep]
+    /// Format 2: one name per feature, or empty.
+    public var featureNames: [String]
+    /// Format 2: NaN in a request row means "missing" (ARTIFACT.md §15).
+    public var acceptsMissing: Bool
+    /// Format 2: rows the loader recomputes before accepting the artifact.
+    public var goldenRows: GoldenRows?
+    /// Format 2: informational key/value pairs.
+    public var metadata: [MetadataEntry]
 
     public var kind: ModelKind { parameters.kind }
 
     public init(name: String, version: String, featureCount: Int, threshold: Float,
-                parameters: ModelParameters, referenceBins: [Float]) {
+                parameters: ModelParameters, referenceBins: [Float], preprocessing: [PreprocessStep] = [],
+                featureNames: [String] = [], acceptsMissing: Bool = false, goldenRows: GoldenRows? = nil,
+                metadata: [MetadataEntry] = []) {
         self.name = name
         self.version = version
         self.featureCount = featureCount
         self.threshold = threshold
         self.parameters = parameters
         self.referenceBins = referenceBins
+        self.preprocessing = preprocessing
+        self.featureNames = featureNames
+        self.acceptsMissing = acceptsMissing
+        self.goldenRows = goldenRows
+        self.metadata = metadata
+    }
+
+    /// The format a writer produces: 1 whenever the artifact fits it (ARTIFACT.md §8).
+    public var formatVersion: UInt16 {
+        let fitsVersion1: Bool
+        switch parameters {
+        case .logistic: fitsVersion1 = true
+        case .mlp(let layers): fitsVersion1 = layers.dropLast().allSatisfy { $0.activation == .relu }
+        case .treeEnsemble: fitsVersion1 = false
+        }
+        let plain = !referenceBins.isEmpty && preprocessing.isEmpty && featureNames.isEmpty && !acceptsMissing
+            && goldenRows == nil && metadata.isEmpty
+        return fitsVersion1 && plain ? 1 : 2
     }
 
     /// Uniform bins: the baseline when nothing better is known.
@@ -95,7 +151,11 @@ public struct Artifact: Equatable, Sendable {
             guard bias.isFinite else { throw fail("bias is not finite (\(bias))") }
         case .mlp(let layers):
             try Artifact.validate(layers: layers, featureCount: featureCount, source: source)
+        case .treeEnsemble(let ensemble):
+            try ensemble.validate(featureCount: featureCount, source: source)
         }
+        try validateVersion2Parts(source: source)
+        if referenceBins.isEmpty { return }  // no reference: drift is reported as absent (format 2 only)
         guard referenceBins.count == ScoreBins.count else {
             throw fail("reference histogram must have \(ScoreBins.count) bins, got \(referenceBins.count)")
         }

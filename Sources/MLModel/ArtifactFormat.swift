@@ -41,3 +41,35 @@ public enum ArtifactFormat {
     /// Reference bins must sum to 1 within this tolerance (they are float32 proportions).
     public static let binsSumTolerance: Float = 0.01
 }
+
+/// Format-2 limits (ARTIFACT.md §11–§14).
+extension ArtifactFormat {
+    public static let formatVersion2: UInt16 = 2
+    /// Header 152 + digest 32: everything but the body.
+    public static var fixedSizeVersion2: Int { headerSize + digestSize }
+    public static let maxTrees = 100_000
+    public static let maxTreeNodes = 10_000_000
+    public static let maxCategoryWords = 10_000_000
+    public static let maxPreprocessSteps = 8
+    public static let maxFeatureNameBytes = 128
+    public static let maxGoldenRows = 64
+    public static let maxGoldenTolerance: Float = 0.01
+    public static let maxMetadataEntries = 64
+    public static let maxMetadataKeyBytes = 64
+    public static let maxMetadataValueBytes = 256
+
+    /// Section tags, in the order they must appear.
+    enum Section: UInt16, CaseIterable {
+        case model = 1
+        case preprocessing = 2
+        case featureNames = 3
+        case referenceHistogram = 4
+        case goldenRows = 5
+        case metadata = 6
+    }
+
+    /// Finite and within float32's range (ARTIFACT.md §9).
+    static func isFloat32Finite(_ value: Double) -> Bool {
+        value.isFinite && abs(value) <= Double(Float.greatestFiniteMagnitude)
+    }
+}

@@ -41,6 +41,11 @@ public enum ArtifactReader {
     /// Decodes and fully validates `bytes`; returns the artifact and its checksum.
     public static func decode(_ bytes: [UInt8], source: String,
                               expectedChecksum: Digest32 = .zero) throws(ArtifactError) -> (Artifact, Digest32) {
+        // Format 2 files can be smaller than format 1's fixed part: look at magic and version first.
+        if bytes.count >= ArtifactFormat.offsetKind, Array(bytes[0..<4]) == ArtifactFormat.magic,
+           UInt16(bytes[4]) | UInt16(bytes[5]) << 8 == ArtifactFormat.formatVersion2 {
+            return try decodeVersion2(bytes, source: source, expectedChecksum: expectedChecksum)
+        }
         let fixed = ArtifactFormat.fixedSize
         guard bytes.count >= fixed else {
             throw .invalid(source, "truncated: \(bytes.count) bytes, the smallest artifact is \(fixed)")
@@ -51,7 +56,7 @@ public enum ArtifactReader {
         var r = Cursor(bytes: bytes)
         let format = r.u16(at: ArtifactFormat.offsetFormatVersion)
         guard format == ArtifactFormat.formatVersion else {
-            throw .invalid(source, "unsupported format version \(format), this node reads \(ArtifactFormat.formatVersion)")
+            throw .invalid(source, "unsupported format version \(format), this node reads 1 and 2")
         }
         let parameterBytes = Int(r.u32(at: ArtifactFormat.offsetParameterBytes))
         guard parameterBytes == bytes.count - fixed else {
@@ -60,12 +65,7 @@ public enum ArtifactReader {
         let bodyCount = bytes.count - ArtifactFormat.digestSize
         let computed = bytes.withUnsafeBytes { SHA256.hash(UnsafeRawBufferPointer(rebasing: $0[0..<bodyCount])) }
         let stored = Digest32(Array(bytes[bodyCount...]))
-        guard computed == stored else {
-            throw .corrupt(source, "checksum mismatch: content hashes to \(computed.hex), trailer says \(stored.hex)")
-        }
-        if !expectedChecksum.isZero && expectedChecksum != computed {
-            throw .corrupt(source, "checksum \(computed.hex) is not the expected \(expectedChecksum.hex)")
-        }
+        try checkDigest(computed: computed, stored: stored, expected: expectedChecksum, source: source)
         let artifact = try decodeFields(&r, parameterBytes: parameterBytes, source: source)
         return (artifact, computed)
     }
@@ -96,6 +96,8 @@ public enum ArtifactReader {
             parameters = .logistic(weights: r.floats(featureCount), bias: r.f32())
         case .mlp:
             parameters = .mlp(layers: try decodeLayers(&r, end: end, source: source))
+        case .treeEnsemble:
+            throw .invalid(source, "kind 3 (tree ensemble) needs format version 2, the file says 1")
         }
         guard r.position == end else {
             throw .invalid(source, "parameter section declares \(parameterBytes) bytes, its layers use \(r.position - ArtifactFormat.headerSize)")
@@ -138,7 +140,16 @@ public enum ArtifactReader {
         return layers
     }
 
-    private static func hex(_ bytes: ArraySlice<UInt8>) -> String {
+    static func checkDigest(computed: Digest32, stored: Digest32, expected: Digest32, source: String) throws(ArtifactError) {
+        guard computed == stored else {
+            throw .corrupt(source, "checksum mismatch: content hashes to \(computed.hex), trailer says \(stored.hex)")
+        }
+        if !expected.isZero && expected != computed {
+            throw .corrupt(source, "checksum \(computed.hex) is not the expected \(expected.hex)")
+        }
+    }
+
+    static func hex(_ bytes: ArraySlice<UInt8>) -> String {
         let table = Array("0123456789abcdef".utf8)
         return String(decoding: bytes.flatMap { [table[Int($0 >> 4)], table[Int($0 & 15)]] }, as: UTF8.self)
     }

@@ -8,7 +8,8 @@ public enum ArtifactWriter {
     /// Validates first, so a writer can never produce a file the reader would refuse.
     public static func encode(_ artifact: Artifact) throws(ArtifactError) -> [UInt8] {
         try artifact.validate(source: "\(artifact.name) \(artifact.version) (being written)")
-        let parameterBytes = artifact.parameters.encodedSize
+        if artifact.formatVersion == ArtifactFormat.formatVersion2 { return encodeVersion2(artifact) }
+        let parameterBytes = artifact.parameters.encodedSize(formatVersion: 1)
         var out = LittleEndianBytes(capacity: ArtifactFormat.fixedSize + parameterBytes)
         out.append(ArtifactFormat.magic)
         out.append(ArtifactFormat.formatVersion)
@@ -35,6 +36,8 @@ public enum ArtifactWriter {
                 out.append(layer.weights)
                 out.append(layer.biases)
             }
+        case .treeEnsemble:
+            preconditionFailure("tree ensembles are format 2 (formatVersion said 1)")
         }
         out.append(artifact.referenceBins)
         return seal(out.bytes)
@@ -113,6 +116,23 @@ struct LittleEndianBytes {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
     mutating func append(_ value: Float) { append(value.bitPattern) }
+    mutating func append(_ value: Double) { append(value.bitPattern) }
+    mutating func append(_ values: [Double]) {
+        for value in values { append(value.bitPattern) }
+    }
+    /// u16 length then the UTF-8 bytes (ARTIFACT.md §9 `str16`).
+    mutating func appendString16(_ text: String) {
+        append(UInt16(text.utf8.count))
+        bytes.append(contentsOf: text.utf8)
+    }
+    /// Overwrites a u32 written earlier (section lengths).
+    mutating func patch(_ value: UInt32, at offset: Int) {
+        withUnsafeBytes(of: value.littleEndian) { raw in
+            for i in 0..<4 { bytes[offset + i] = raw[i] }
+        }
+    }
+    var count: Int { bytes.count }
+    mutating func appendZeros(_ count: Int) { bytes.append(contentsOf: repeatElement(0, count: count)) }
     mutating func append(_ values: [Float]) {
         for value in values { append(value.bitPattern) }
     }

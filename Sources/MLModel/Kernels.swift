@@ -39,14 +39,50 @@ enum Kernels {
         return e / (1 + e)
     }
 
-    /// out[o] = relu(W[o,:] · input + bias[o]) for a row-major outputs × inputs matrix.
+    /// The same in f64, for scores whose pre-activation left float32's range.
     @inline(__always)
-    static func denseReLU(weights: UnsafePointer<Float>, biases: UnsafePointer<Float>, inputs: Int, outputs: Int,
-                          input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    static func sigmoid(wide z: Double) -> Float {
+        if z >= 0 {
+            return Float(1 / (1 + exp(-z)))
+        }
+        let e = exp(z)
+        return Float(e / (1 + e))
+    }
+
+    /// Rounds to float32, saturating at ±float32 max instead of becoming infinite.
+    @inline(__always)
+    static func clampToFloat(_ value: Double) -> Float {
+        let f = Float(value)
+        if f.isInfinite { return f > 0 ? .greatestFiniteMagnitude : -.greatestFiniteMagnitude }
+        return f
+    }
+
+    /// w · x + b, falling back to f64 (clamped back to float32) when float32 overflowed: the result
+    /// is finite for every finite input and weight (ARTIFACT.md §16). Float32 stays the fast path:
+    /// a finite float32 sum means no intermediate overflowed.
+    @inline(__always)
+    static func affine<Row: RowSource>(_ weights: UnsafePointer<Float>, _ bias: Float, _ input: Row, _ count: Int) -> Float {
+        let z = input.dot(weights, count) + bias
+        if z.isFinite { return z }
+        return clampToFloat(input.dotDouble(weights, count) + Double(bias))
+    }
+
+    @inline(__always)
+    static func activate(_ z: Float, _ activation: UInt8) -> Float {
+        switch activation {
+        case Activation.relu.rawValue: return z > 0 ? z : 0
+        case Activation.tanh.rawValue: return tanhf(z)
+        default: return sigmoid(z)
+        }
+    }
+
+    /// out[o] = act(W[o,:] · input + bias[o]) for a row-major outputs × inputs matrix.
+    @inline(__always)
+    static func dense<Row: RowSource>(weights: UnsafePointer<Float>, biases: UnsafePointer<Float>, inputs: Int, outputs: Int,
+                                      activation: UInt8, input: Row, output: UnsafeMutablePointer<Float>) {
         var o = 0
         while o < outputs {
-            let z = dot(weights + o &* inputs, input, inputs) + biases[o]
-            output[o] = z > 0 ? z : 0
+            output[o] = activate(affine(weights + o &* inputs, biases[o], input, inputs), activation)
             o &+= 1
         }
     }

@@ -14,7 +14,17 @@ public final class Model: @unchecked Sendable {
     public let threshold: Float
     /// SHA-256 of the artifact bytes (the file's trailing digest).
     public let checksum: Digest32
+    /// Empty when the artifact carries no reference: drift is then reported as absent.
     public let referenceBins: [Float]
+    public let acceptsMissing: Bool
+    /// The artifact's feature names (format 2), or empty.
+    public let featureNames: [String]
+    /// The artifact's informational metadata (format 2).
+    public let metadata: [MetadataEntry]
+    /// How many golden rows were recomputed and matched when this model was loaded.
+    public let goldenRowsChecked: Int
+    /// The artifact's golden rows (format 2), kept for the node's warm-up; nil for format 1.
+    public let goldenRows: GoldenRows?
     /// A file path, or "builtin:<version>".
     public let artifact: String
     /// Unix time of loading, microseconds.
@@ -35,6 +45,8 @@ public final class Model: @unchecked Sendable {
     private let parameters: UnsafeMutablePointer<Float>
     /// mlp only: one entry per layer.
     private let layers: UnsafeMutablePointer<LayerShape>
+    /// Tree nodes, roots, category words and preprocessing values, freed with the model.
+    private let buffers: KernelBuffers
 
     /// `artifact` must already be validated (the reader and `make` do it).
     init(artifact value: Artifact, checksum: Digest32, source: String, loadedAtMicros: Int64) {
@@ -45,6 +57,11 @@ public final class Model: @unchecked Sendable {
         threshold = value.threshold
         self.checksum = checksum
         referenceBins = value.referenceBins
+        acceptsMissing = value.acceptsMissing
+        featureNames = value.featureNames
+        metadata = value.metadata
+        goldenRowsChecked = value.goldenRows?.count ?? 0
+        goldenRows = value.goldenRows
         artifact = source
         self.loadedAtMicros = loadedAtMicros
         slotInfo = SlotInfo(present: true, modelName: value.name, version: value.version, kind: value.kind.rawValue,
@@ -66,17 +83,23 @@ public final class Model: @unchecked Sendable {
                 let weightOffset = flat.count
                 flat += layer.weights
                 shapes.append(LayerShape(inputs: layer.inputs, outputs: layer.outputs,
-                                         weightOffset: weightOffset, biasOffset: flat.count))
+                                         weightOffset: weightOffset, biasOffset: flat.count,
+                                         activation: layer.activation.rawValue))
                 flat += layer.biases
             }
+        case .treeEnsemble:
+            flat = [0]
         }
+        buffers = KernelBuffers(value)
         parameters = .allocate(capacity: flat.count)
         parameters.initialize(from: flat, count: flat.count)
         layers = .allocate(capacity: max(shapes.count, 1))
         layers.initialize(from: shapes, count: shapes.count)
         kernel = ModelKernel(kind: value.kind, featureCount: value.featureCount, threshold: value.threshold,
+                             acceptsMissing: value.acceptsMissing,
                              parameters: UnsafePointer(parameters), layers: UnsafePointer(layers),
-                             layerCount: shapes.count, versionUTF8: versionUTF8)
+                             layerCount: shapes.count, trees: buffers.trees, preprocess: buffers.preprocess,
+                             versionUTF8: versionUTF8)
     }
 
     deinit {
@@ -89,15 +112,21 @@ public final class Model: @unchecked Sendable {
     /// equals what loading the written file would report.
     public static func make(artifact: Artifact, source: String) throws(ArtifactError) -> Model {
         let bytes = try ArtifactWriter.encode(artifact)
-        return Model(artifact: artifact, checksum: Digest32(Array(bytes.suffix(ArtifactFormat.digestSize))),
-                     source: source, loadedAtMicros: Model.nowMicros())
+        let model = Model(artifact: artifact, checksum: Digest32(Array(bytes.suffix(ArtifactFormat.digestSize))),
+                          source: source, loadedAtMicros: Model.nowMicros())
+        if let golden = artifact.goldenRows { try model.verify(golden, source: source) }
+        return model
     }
 
     /// Decodes and validates artifact bytes. `source` names them in errors and becomes `artifact`.
+    /// Golden rows (format 2) are recomputed here: a mismatch refuses the artifact
+    /// (FAILED_PRECONDITION, goldenRowMismatch) before any slot can hold it.
     public static func decode(bytes: [UInt8], source: String,
                               expectedChecksum: Digest32 = .zero) throws(ArtifactError) -> Model {
         let (value, checksum) = try ArtifactReader.decode(bytes, source: source, expectedChecksum: expectedChecksum)
-        return Model(artifact: value, checksum: checksum, source: source, loadedAtMicros: Model.nowMicros())
+        let model = Model(artifact: value, checksum: checksum, source: source, loadedAtMicros: Model.nowMicros())
+        if let golden = value.goldenRows { try model.verify(golden, source: source) }
+        return model
     }
 
     /// Reads, verifies and loads an artifact file. A non-zero `expectedChecksum` must match.

@@ -6,6 +6,8 @@ struct LayerShape {
     var outputs: Int
     var weightOffset: Int
     var biasOffset: Int
+    /// `Activation` raw value (hidden layers); the last layer is always sigmoid.
+    var activation: UInt8
 }
 
 /// Inference over a model's parameters, as a value of raw pointers and scalars. Copying it costs
@@ -16,31 +18,42 @@ public struct ModelKernel: @unchecked Sendable {
     public let kind: ModelKind
     public let featureCount: Int
     public let threshold: Float
+    /// NaN in a row means "missing" for this model (ARTIFACT.md §15).
+    public let acceptsMissing: Bool
     let parameters: UnsafePointer<Float>
     let layers: UnsafePointer<LayerShape>
     let layerCount: Int
+    let trees: TreeKernel?
+    let preprocess: PreprocessKernel?
     /// The version label as UTF-8, for encoders that copy it into responses.
     public let versionUTF8: UnsafeRawBufferPointer
 
-    /// Score in [0, 1] for one row of `featureCount` floats.
+    /// Score in [0, 1] for one row of `featureCount` floats: finite for every finite row (and,
+    /// when `acceptsMissing`, for rows with NaN).
     @inline(__always)
     public func score(row: UnsafePointer<Float>) -> Float {
-        kind == .logistic ? logisticScore(row) : mlpScore(row)
+        if let preprocess {
+            return score(PreprocessedRow(row: row, steps: preprocess))
+        }
+        return score(RawRow(row: row))
     }
 
     /// Scores `count` rows laid out back to back (count × featureCount floats).
     public func predict(rows: UnsafePointer<Float>, count: Int, scores: UnsafeMutablePointer<Float>) {
+        if let trees {
+            if let preprocess {
+                trees.predict(rows: rows, count: count, featureCount: featureCount, scores: scores) {
+                    PreprocessedRow(row: $0, steps: preprocess)
+                }
+            } else {
+                trees.predict(rows: rows, count: count, featureCount: featureCount, scores: scores) { RawRow(row: $0) }
+            }
+            return
+        }
         var i = 0
-        if kind == .logistic {
-            while i < count {
-                scores[i] = logisticScore(rows + i &* featureCount)
-                i &+= 1
-            }
-        } else {
-            while i < count {
-                scores[i] = mlpScore(rows + i &* featureCount)
-                i &+= 1
-            }
+        while i < count {
+            scores[i] = score(row: rows + i &* featureCount)
+            i &+= 1
         }
     }
 
@@ -49,30 +62,43 @@ public struct ModelKernel: @unchecked Sendable {
     public func label(for score: Float) -> UInt8 { score >= threshold ? 1 : 0 }
 
     @inline(__always)
-    private func logisticScore(_ row: UnsafePointer<Float>) -> Float {
-        Kernels.sigmoid(Kernels.dot(parameters, row, featureCount) + parameters[featureCount])
+    private func score<Row: RowSource>(_ row: Row) -> Float {
+        switch kind {
+        case .logistic: Kernels.sigmoid(Kernels.affine(parameters, parameters[featureCount], row, featureCount))
+        case .mlp: mlpScore(row)
+        case .treeEnsemble: trees.unsafelyUnwrapped.score(row)
+        }
     }
 
     /// Hidden activations ping-pong between two stack buffers of maxHiddenWidth floats (1 KiB
     /// each: the size withUnsafeTemporaryAllocation always keeps on the stack). Per-model scratch
     /// would race between event loops; per-call heap scratch would allocate.
-    private func mlpScore(_ row: UnsafePointer<Float>) -> Float {
+    private func mlpScore<Row: RowSource>(_ row: Row) -> Float {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: ArtifactFormat.maxHiddenWidth) { first in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: ArtifactFormat.maxHiddenWidth) { second in
-                var input = row
                 var output = first.baseAddress!, spare = second.baseAddress!
-                var l = 0
+                let last = layers[layerCount &- 1]
+                if layerCount == 1 {
+                    return Kernels.sigmoid(Kernels.affine(parameters + last.weightOffset, parameters[last.biasOffset], row, last.inputs))
+                }
+                let shape = layers[0]
+                Kernels.dense(weights: parameters + shape.weightOffset, biases: parameters + shape.biasOffset,
+                              inputs: shape.inputs, outputs: shape.outputs, activation: shape.activation,
+                              input: row, output: output)
+                var input = UnsafePointer(output)
+                swap(&output, &spare)
+                var l = 1
                 while l < layerCount &- 1 {
                     let shape = layers[l]
-                    Kernels.denseReLU(weights: parameters + shape.weightOffset, biases: parameters + shape.biasOffset,
-                                      inputs: shape.inputs, outputs: shape.outputs, input: input, output: output)
+                    Kernels.dense(weights: parameters + shape.weightOffset, biases: parameters + shape.biasOffset,
+                                  inputs: shape.inputs, outputs: shape.outputs, activation: shape.activation,
+                                  input: RawRow(row: input), output: output)
                     input = UnsafePointer(output)
                     swap(&output, &spare)
                     l &+= 1
                 }
-                let last = layers[layerCount &- 1]
-                let z = Kernels.dot(parameters + last.weightOffset, input, last.inputs) + parameters[last.biasOffset]
-                return Kernels.sigmoid(z)
+                return Kernels.sigmoid(Kernels.affine(parameters + last.weightOffset, parameters[last.biasOffset],
+                                                      RawRow(row: input), last.inputs))
             }
         }
     }

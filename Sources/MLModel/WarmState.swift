@@ -9,11 +9,18 @@ public final class WarmState: Sendable {
     }
 
     private let value = Atomic<UInt8>(Phase.warming.rawValue)
+    private let goldenRun = Atomic<Int>(0)
 
     public init() {}
 
     public var phase: Phase { Phase(rawValue: value.load(ordering: .acquiring)) ?? .warming }
     public var isWarm: Bool { phase == .warm }
 
-    public func markWarm() { value.store(Phase.warm.rawValue, ordering: .releasing) }
+    /// Golden rows the warm-up scored before marking the model warm (0 while warming).
+    public var goldenRowsRun: Int { isWarm ? goldenRun.load(ordering: .relaxed) : 0 }
+
+    public func markWarm(goldenRowsRun: Int = 0) {
+        goldenRun.store(goldenRowsRun, ordering: .relaxed)
+        value.store(Phase.warm.rawValue, ordering: .releasing)
+    }
 }

@@ -285,11 +285,15 @@ public final class ControlPlane: Sendable {
     /// Both slots; on a v2 connection (`protocolVersion` ≥ 2) with the v2 extension.
     public func info(protocolVersion: UInt8 = 1) -> InfoReply {
         let pair = slots.current()
-        func warm(_ model: Model?) -> UInt8 { model.map { $0.warmth.phase.rawValue } ?? 0 }
-        let ext = protocolVersion >= 2 ? InfoExtension(activeSlot: SlotExtension(warmState: warm(pair.active)),
-                                                       standbySlot: SlotExtension(warmState: warm(pair.standby)),
-                                                       lastOperationID: pair.operationID,
-                                                       shadowRate: shadow.current(for: pair)?.rate ?? 0) : nil
+        func slot(_ model: Model?) -> SlotExtension {
+            SlotExtension(warmState: model.map { $0.warmth.phase.rawValue } ?? 0, acceptsMissing: model?.acceptsMissing ?? false)
+        }
+        let ext = protocolVersion >= 2
+            ? InfoExtension(activeSlot: slot(pair.active), standbySlot: slot(pair.standby),
+                            lastOperationID: pair.operationID,
+                            shadowRate: shadow.current(for: pair)?.rate ?? 0,
+                            standbyGoldenRowsChecked: UInt16(clamping: pair.standby?.goldenRowsChecked ?? 0))
+            : nil
         return InfoReply(generation: pair.generation, ready: ready().ready, draining: isDraining,
                          active: pair.active?.slotInfo ?? .empty, standby: pair.standby?.slotInfo ?? .empty, extension: ext)
     }

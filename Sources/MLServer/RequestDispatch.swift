@@ -146,7 +146,9 @@ extension EventLoop {
                    "model \(pair.active?.version ?? "?") takes \(model.featureCount) features, request rows have \(view.featureCount)", requestID: requestID)
             return nil
         }
-        try view.copyValues(into: featureScratch)
+        // NaN is refused here, once the model is known: it means "missing" only to a model that
+        // accepts missing values, and only on v2 connections (PROTOCOL.md §11.2).
+        try view.copyValues(into: featureScratch, allowingMissing: model.acceptsMissing && connection.protocolVersion >= 2)
         return (model, block)
     }
 

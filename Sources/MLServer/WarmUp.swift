@@ -15,9 +15,11 @@ public enum WarmUp {
     static func run(_ model: Model, golden: [[Float]], rows: Int) -> Int {
         let width = model.featureCount
         var nonFinite = 0
+        var goldenRun = 0
         var scores = [Float](repeating: 0, count: chunk)
         for row in golden where row.count == width {
             row.withUnsafeBufferPointer { if !model.score(row: $0.baseAddress!).isFinite { nonFinite += 1 } }
+            goldenRun += 1
         }
         var generator = SplitMix64(seed: 0x5741_524D)  // "WARM"
         var block = [Float](repeating: 0, count: chunk * width)
@@ -36,12 +38,18 @@ public enum WarmUp {
             for i in 0..<count where !scores[i].isFinite { nonFinite += 1 }
             left -= count
         }
-        model.warmth.markWarm()
+        model.warmth.markWarm(goldenRowsRun: goldenRun)
         return nonFinite
     }
 }
 
 extension WarmUp {
-    /// The artifact's golden rows (format v2); none for v1 artifacts.
-    static func goldenRows(of model: Model) -> [[Float]] { [] }
+    /// The artifact's golden rows (format v2, already matched against their expected scores when
+    /// the artifact was loaded), one array per row; none for v1 artifacts and built-ins.
+    public static func goldenRows(of model: Model) -> [[Float]] {
+        guard let golden = model.goldenRows, model.featureCount > 0 else { return [] }
+        return stride(from: 0, to: golden.features.count, by: model.featureCount).map {
+            Array(golden.features[$0..<min($0 + model.featureCount, golden.features.count)])
+        }
+    }
 }

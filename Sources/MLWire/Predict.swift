@@ -40,7 +40,8 @@ public struct Predict: WireMessage {
         features.reserveCapacity(view.featureCount)
         for i in 0..<view.featureCount {
             let value = view.feature(i)
-            guard value.isFinite else { throw .nonFiniteFeature(index: i) }
+            // v2: NaN may mean "missing"; whether the active model takes it is the node's call.
+            guard value.isFinite || (value.isNaN && r.version >= 2) else { throw .nonFiniteFeature(index: i) }
             features.append(value)
         }
         _ = try r.readBytes(r.remaining)
@@ -108,15 +109,16 @@ public struct PredictView {
         Float(bitPattern: UInt32(littleEndian: values.baseAddress!.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self)))
     }
 
-    /// Copies all values into aligned memory, refusing NaN and infinities. `destination` must hold
-    /// rows × featureCount floats.
+    /// Copies all values into aligned memory, refusing infinities always and NaN unless
+    /// `allowingMissing` (a v2 connection to a model that accepts missing values, PROTOCOL.md
+    /// §11.2). `destination` must hold rows × featureCount floats.
     @inline(__always)
-    public func copyValues(into destination: UnsafeMutablePointer<Float>) throws(WireError) {
+    public func copyValues(into destination: UnsafeMutablePointer<Float>, allowingMissing: Bool = false) throws(WireError) {
         let count = rows * featureCount
         for i in 0..<count {
             let value = feature(i)
-            // A float is finite iff its exponent bits are not all ones.
-            guard value.isFinite else { throw .nonFiniteFeature(index: i) }
+            // A float is finite iff its exponent bits are not all ones; NaN has a non-zero mantissa.
+            guard value.isFinite || (allowingMissing && value.isNaN) else { throw .nonFiniteFeature(index: i) }
             destination[i] = value
         }
     }

@@ -42,7 +42,8 @@ public struct PredictBatch: WireMessage {
         values.reserveCapacity(view.rows * view.featureCount)
         for i in 0..<(view.rows * view.featureCount) {
             let value = view.feature(i)
-            guard value.isFinite else { throw .nonFiniteFeature(index: i) }
+            // v2: NaN may mean "missing"; whether the active model takes it is the node's call.
+            guard value.isFinite || (value.isNaN && r.version >= 2) else { throw .nonFiniteFeature(index: i) }
             values.append(value)
         }
         _ = try r.readBytes(r.remaining)

@@ -2,11 +2,14 @@
 public enum ModelKind: UInt8, Sendable, CaseIterable {
     case logistic = 1
     case mlp = 2
+    /// Artifact format 2 only (ARTIFACT.md §12.3).
+    case treeEnsemble = 3
 
     public var name: String {
         switch self {
         case .logistic: "logistic"
         case .mlp: "mlp"
+        case .treeEnsemble: "tree-ensemble"
         }
     }
 }

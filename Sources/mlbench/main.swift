@@ -18,6 +18,7 @@ struct Subcommand: Sendable {
         CodecBenchmark.subcommand,
         LoadBenchmark.subcommand,
         SwapBenchmark.subcommand,
+        KernelBenchmark.subcommand,
     ]
 }
 

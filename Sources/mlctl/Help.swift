@@ -55,6 +55,7 @@ enum Help {
           artifact create <spec.json> <out>      build an artifact file from a JSON spec
           artifact export builtin:<v> <out>      write a built-in model (v2.0, v2.1, mlp-v1) as a file
           artifact inspect <file>                verify and describe an artifact file
+          artifact import <model> <out>          XGBoost (JSON/UBJ) or LightGBM model file -> verified artifact
         OPERATIONS (generated from mlserve's and the policy's defaults):
           ops kubernetes [--image IMG] [--replicas N] [--namespace NS]   manifests: nodes, Services, PDB, controller
           ops prometheus-rules [--policy FILE] [--tests] [-o FILE]       alerting rules (and promtool unit tests)
@@ -171,6 +172,17 @@ enum Help {
             mlctl artifact create <spec.json> <out>   — JSON spec (name, version, kind logistic|mlp, threshold, weights...) -> file
             mlctl artifact export builtin:<v> <out>   — a built-in model as a file (v2.0, v2.1, mlp-v1)
             mlctl artifact inspect <file>             — verify the checksum and print name, version, kind, features, SHA-256
+            mlctl artifact import <model-file> <out.mlart> [--format xgboost-json|xgboost-ubj|lightgbm] [--name N]
+                [--version V] [--threshold T] [--feature-names a,b,...] [--reference-data CSV] [--tolerance X]
+              — a trained XGBoost (gbtree; binary:logistic, reg:logistic, binary:logitraw; best_iteration honoured) or
+                LightGBM 4.x (binary, cross_entropy; categorical; average_output) model as a format-2 artifact that
+                accepts NaN as missing. The format is detected from the content unless --format is given.
+                --reference-data: CSV rows of the model's features (optional header; empty/nan = missing), optionally
+                with one extra last column holding the library's own score for the row. Gives the drift reference
+                (our score histogram) and up to 64 golden rows; with the extra column every row is checked against our
+                kernel (|Δp| ≤ --tolerance, default 1e-6) before anything is written. Without it: no drift reference
+                (drift reads n/a) and no golden rows. Multi-class, ranking, regression, gblinear, dart and linear trees
+                are refused with a message naming them. Defaults: name = file name, version v1, threshold 0.5.
             """
         case "report": body = """
             mlctl report [--incident ID] [-o FILE] [--db PATH] — writes one self-contained HTML page (inline SVG, no script,

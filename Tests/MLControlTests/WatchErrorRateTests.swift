@@ -4,9 +4,9 @@ import MLWire
 import XCTest
 @testable import MLControl
 
-/// The error-rate trigger through a live node: a deployed model whose arithmetic overflows to
-/// NaN on most rows makes the node answer INTERNAL and count the errors against that version;
-/// the watch loop sees the rate and rolls back.
+/// The error-rate trigger through a live node: a deployed model that truly fails (every score
+/// NaN: a kernel bug, see BrokenModel) makes the node answer INTERNAL and count the errors against
+/// that version; the watch loop sees the rate and rolls back.
 final class WatchErrorRateTests: XCTestCase {
     func testErrorRateAboveFivePercentRollsBackAtOnce() throws {
         // Keep F1 out of it: with so few successful predictions it would fire too.
@@ -15,13 +15,7 @@ final class WatchErrorRateTests: XCTestCase {
         let h = try WatchHarness(self, policy: policy)
         try h.seedBaseline()
 
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("overflow-\(UUID().uuidString).mlart").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        _ = try ArtifactWriter.write(Artifact(
-            name: "anomaly-detector", version: "v9-overflow", featureCount: 32, threshold: 0.5,
-            parameters: .logistic(weights: (0..<32).map { $0 % 2 == 0 ? Float(3e38) : Float(-3e38) }, bias: 0),
-            referenceBins: [Float](repeating: 0.05, count: ScoreBins.count)), toPath: path)
-        XCTAssertTrue(h.deployStandby(artifact: path).succeeded)
+        try BrokenModel.deploy(BrokenModel.make(version: "v9-overflow"), on: h.node.control, expectedActive: "v2.0")
         XCTAssertEqual(h.node.activeVersion, "v9-overflow")
         try h.round()
 

@@ -58,11 +58,70 @@ enum Reference {
                 for o in 0..<layer.outputs {
                     var z = Double(layer.biases[o])
                     for i in 0..<layer.inputs { z += Double(layer.weights[o * layer.inputs + i]) * activations[i] }
-                    next[o] = index == layers.count - 1 ? sigmoid(z) : max(z, 0)
+                    if index == layers.count - 1 {
+                        next[o] = sigmoid(z)
+                    } else {
+                        switch layer.activation {
+                        case .relu: next[o] = max(z, 0)
+                        case .tanh: next[o] = tanh(z)
+                        case .sigmoid: next[o] = sigmoid(z)
+                        }
+                    }
                 }
                 activations = next
             }
             return activations[0]
+        case .treeEnsemble(let ensemble):
+            return treeScore(ensemble, row: row)
+        }
+    }
+
+    /// A direct reading of ARTIFACT.md §12.3 over the file's own node order (no relayout).
+    static func treeScore(_ ensemble: TreeEnsemble, row: [Float]) -> Double {
+        var sum = 0.0, first = 0
+        for count in ensemble.treeNodeCounts {
+            var index = 0
+            while !ensemble.nodes[first + index].isLeaf {
+                let node = ensemble.nodes[first + index]
+                let x = row[Int(node.feature)]
+                var left: Bool
+                if node.isCategorical {
+                    if x.isNaN {
+                        left = node.defaultLeft
+                    } else {
+                        var category: Int? = nil
+                        if ensemble.comparison == .xgboost {
+                            if x >= 0 && x < 16_777_216 { category = Int(x.rounded(.towardZero)) }
+                        } else if x < 2_147_483_648 && x.rounded(.towardZero) >= 0 {
+                            category = Int(x.rounded(.towardZero))
+                        }
+                        var member = false
+                        if let c = category, c < 32 * Int(node.categoryCount) {
+                            member = ensemble.categoryWords[Int(node.categoryStart) + c / 32] & (1 << UInt32(c % 32)) != 0
+                        }
+                        left = node.membersGoRight ? !member : member
+                    }
+                } else if ensemble.comparison == .xgboost {
+                    left = x.isNaN ? node.defaultLeft : x < Float(node.value)
+                } else {
+                    var d = Double(x)
+                    if node.missingType != .nan && d.isNaN { d = 0 }
+                    if (node.missingType == .zero && abs(d) <= Double(Float(1e-35))) || (node.missingType == .nan && d.isNaN) {
+                        left = node.defaultLeft
+                    } else {
+                        left = d <= node.value
+                    }
+                }
+                index = Int(left ? node.left : node.right)
+            }
+            sum += ensemble.nodes[first + index].value
+            first += count
+        }
+        let z = (ensemble.aggregation == .mean ? sum / Double(ensemble.treeNodeCounts.count) : sum) + ensemble.baseMargin
+        switch ensemble.transform {
+        case .identity: return min(max(z, 0), 1)
+        case .sigmoid: return sigmoid(z)
+        case .isolation: return ensemble.transformParameter > 0 ? pow(2, -z / ensemble.transformParameter) : 0.5
         }
     }
 }

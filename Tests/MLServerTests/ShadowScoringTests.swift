@@ -1,7 +1,7 @@
 import Foundation
 import MLClient
 import MLModel
-import MLServer
+@testable import MLServer
 import MLWire
 import XCTest
 
@@ -66,16 +66,16 @@ final class ShadowScoringTests: XCTestCase {
     }
 
     func testStandbyProducingNonFiniteScoresCountsStandbyErrorsAndActiveRepliesAreUntouched() throws {
-        let weights = (0..<32).map { $0 % 2 == 0 ? Float(3e38) : Float(-3e38) }
-        let bytes = try ArtifactWriter.encode(Artifact(
-            name: "overflow", version: "v9-nan", featureCount: 32, threshold: 0.5,
-            parameters: .logistic(weights: weights, bias: 0),
-            referenceBins: [Float](repeating: 0.05, count: ScoreBins.count)))
+        // No valid artifact scores NaN any more (finite in, finite out): a kernel bug stand-in,
+        // put in the standby directly and warmed as a load would.
+        let broken = BrokenModel.make(version: "v9-nan")
+        node.control.registry.register(broken)
+        _ = try node.control.slots.loadStandby(broken, persist: { _ in }).get()
+        WarmUp.run(broken, golden: [], rows: 0)
         let controller = try node.controller()
-        _ = try controller.loadStandby(artifact: try node.writeFile("overflow.mlart", bytes))
         _ = try controller.setShadow(rate: 1)
         let client = try node.client()
-        let features = [Float](repeating: 10, count: 32)  // v9-nan overflows on these; v2.0 does not
+        let features = [Float](repeating: 10, count: 32)  // v9-nan scores NaN on every row; v2.0 does not
         let replies = try client.pipeline((0..<40).map { _ in .predict(Predict(features: features)) })
         for reply in replies {
             guard case .predictResult(let result) = reply else { return XCTFail("active reply failed: \(reply)") }

@@ -79,4 +79,37 @@ final class WarmUpTests: XCTestCase {
         try v1.hello(maxVersion: 1)
         XCTAssertNil(try v1.info().extension)
     }
+
+    /// A format-2 artifact's golden rows are part of its warm-up: the loaded model is not warm
+    /// before they ran, and a LOAD_STANDBY of the file is acknowledged warm only after all ran.
+    func testGoldenRowsOfAVersion2ArtifactRunBeforeItIsWarm() throws {
+        // 32 features, as the active's: a standby must keep the node's shape.
+        let plain = Artifact(name: "golden", version: "v4-golden", featureCount: 32, threshold: 0.5,
+                             parameters: .logistic(weights: (0..<32).map { Float($0 % 5) * 0.1 - 0.2 }, bias: 0.1),
+                             referenceBins: [Float](repeating: 0.05, count: ScoreBins.count))
+        let golden: [[Float]] = (0..<4).map { row in (0..<32).map { Float((row * 32 + $0) % 7) * 0.25 - 0.75 } }
+        // Expected scores from the kernel itself: this test is about when they run, not their values.
+        let reference = try Model.make(artifact: plain, source: "memory")
+        let expected = golden.map { row in row.withUnsafeBufferPointer { reference.score(row: $0.baseAddress!) } }
+        var artifact = plain
+        artifact.goldenRows = GoldenRows(features: golden.flatMap { $0 }, expected: expected, tolerance: 1e-6)
+
+        let fresh = try Model.make(artifact: artifact, source: "memory")
+        XCTAssertEqual(WarmUp.goldenRows(of: fresh), golden)
+        XCTAssertFalse(fresh.warmth.isWarm, "a loaded model is warming until its warm-up ran")
+        XCTAssertEqual(fresh.warmth.goldenRowsRun, 0)
+
+        let node = try TestNode(warmupRows: 10)
+        defer { node.stop() }
+        let path = try node.writeFile("golden.mlart", try ArtifactWriter.encode(artifact))
+        let controller = try node.controller()
+        XCTAssertEqual(try controller.loadStandby(artifact: path).standby.version, "v4-golden")
+        let info = try controller.info()
+        XCTAssertEqual(info.extension?.standbySlot.warmState, WarmState.Phase.warm.rawValue)
+        XCTAssertEqual(info.extension?.standbyGoldenRowsChecked, 4)
+        let standby = try XCTUnwrap(node.control.slots.current().standby)
+        XCTAssertEqual(standby.warmth.goldenRowsRun, 4, "the warm-up scored every golden row before marking it warm")
+        // A v1 artifact has none and is warm after its synthetic rows alone.
+        XCTAssertEqual(WarmUp.goldenRows(of: try Model.make(artifact: plain, source: "memory")), [])
+    }
 }

@@ -127,7 +127,7 @@ RETRYABLE = frozenset({"DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED", "UNAVAILABLE"}
 
 ROLES = {"data": 0, "controller": 1, "labeller": 2}
 ROLE_NAMES = {code: name for name, code in ROLES.items()}
-MODEL_KINDS = {0: "empty", 1: "logistic", 2: "mlp"}
+MODEL_KINDS = {0: "empty", 1: "logistic", 2: "mlp", 3: "tree-ensemble"}  # 3: ARTIFACT.md format 2
 
 
 # --------------------------------------------------------------------------------------------
@@ -320,9 +320,11 @@ def _check_shape(rows: int, features: int) -> None:
         raise WireError("badShape", f"bad shape: {rows} rows x {features} features")
 
 
-def _check_finite(values: Sequence[float]) -> None:
+def _check_finite(values: Sequence[float], version: int = 1) -> None:
+    """§11.2: infinities never; NaN only on v2, where it may mean "missing" (the node decides,
+    by whether the active model accepts missing values)."""
     for index, value in enumerate(values):
-        if not math.isfinite(value):
+        if math.isinf(value) or (math.isnan(value) and version < 2):
             raise WireError("nonFiniteFeature", f"feature {index} is NaN or infinite")
 
 
@@ -397,7 +399,7 @@ def _dec_hello_reply(r: _Reader) -> Dict[str, Any]:
 def _enc_predict(w: _Writer, f: Dict[str, Any]) -> None:
     features = list(f["features"])
     _check_shape(1, len(features))
-    _check_finite(features)
+    _check_finite(features, w.version)
     w.u32(len(features))
     w.f32s(features)
     if f.get("prediction_id") is not None:  # v2 WITH_IDS: the frame's flags say so
@@ -412,7 +414,7 @@ def _dec_predict(r: _Reader) -> Dict[str, Any]:
     if have != 4 * n + ids:
         raise _malformed(r.name, f"{n} features need {4 + 4 * n + ids} payload bytes, got {4 + have}")
     features = r.f32s(n)
-    _check_finite(features)
+    _check_finite(features, r.version)
     out: Dict[str, Any] = {"feature_count": n, "features": features}
     if ids:
         out["prediction_id"] = r.u64()
@@ -444,7 +446,7 @@ def _enc_predict_batch(w: _Writer, f: Dict[str, Any]) -> None:
     _check_shape(rows, n)
     if len(values) != rows * n:
         raise ValueError(f"{rows}x{n} needs {rows * n} values, got {len(values)}")
-    _check_finite(values)
+    _check_finite(values, w.version)
     w.u32(rows)
     w.u32(n)
     w.f32s(values)
@@ -463,7 +465,7 @@ def _dec_predict_batch(r: _Reader) -> Dict[str, Any]:
     if have != 4 * rows * n + ids:
         raise _malformed(r.name, f"{rows}x{n} features need {8 + 4 * rows * n + ids} payload bytes, got {8 + have}")
     values = r.f32s(rows * n)
-    _check_finite(values)
+    _check_finite(values, r.version)
     out: Dict[str, Any] = {"rows": rows, "feature_count": n, "values": values}
     if ids:
         out["prediction_ids"] = r.u64s(rows)
