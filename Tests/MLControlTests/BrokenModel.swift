@@ -19,6 +19,7 @@ enum BrokenModel {
     static func deploy(_ model: Model, on control: ControlPlane, expectedActive: String) throws {
         control.registry.register(model)  // as ControlPlane.loadStandby does
         _ = try control.slots.loadStandby(model, persist: { _ in }).get()
+        WarmUp.run(model, golden: [], rows: 0)  // warm, as a load leaves it (its scores are all NaN anyway)
         _ = try control.swap(expectedActive: expectedActive).get()
     }
 }
