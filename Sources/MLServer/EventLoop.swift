@@ -72,6 +72,8 @@ final class EventLoop: @unchecked Sendable {
     @exclusivity(unchecked) var shadowKernel: ModelKernel?
     @exclusivity(unchecked) var shadowCells: ShadowCells?
     @exclusivity(unchecked) var shadowSampler = ShadowSampler.off
+    /// The active takes NaN as missing and the standby does not: rows with NaN are not shadowed.
+    @exclusivity(unchecked) var shadowSkipsMissing = false
     @exclusivity(unchecked) var cachedShadowSerial: UInt64 = 0
     var shadowSetting: ShadowSetting?
     /// The pair's number in `ShadowRegistry`, as `shadowTable` stores it.

@@ -14,6 +14,7 @@ extension EventLoop {
             shadowSetting = nil
             shadowBlock = nil
             shadowSampler = .off
+            shadowSkipsMissing = false
             return
         }
         guard setting !== shadowSetting else { return }
@@ -25,6 +26,16 @@ extension EventLoop {
         shadowPairNumber = number
         shadowKernel = standby.kernel
         shadowSampler = ShadowSampler(rate: setting.rate)
+        shadowSkipsMissing = active.acceptsMissing && !standby.acceptsMissing
+    }
+
+    /// A row with a missing value (NaN) that the standby would have refused as a client error
+    /// (INVALID_ARGUMENT nonFiniteFeature) says nothing about its model: not shadowed.
+    @inline(__always)
+    private func standbyRefuses(_ row: UnsafePointer<Float>, _ count: Int) -> Bool {
+        guard shadowSkipsMissing else { return false }
+        for i in 0..<count where row[i].isNaN { return true }
+        return false
     }
 
     /// One Predict row, already answered by the active with `score` / `label`.
@@ -32,6 +43,7 @@ extension EventLoop {
     func shadowPredict(_ view: PredictView, score: Float, label: UInt8, receivedAt: UInt64) {
         guard let standby = shadowKernel, let cells = shadowCells else { return }
         guard view.hasIDs ? shadowSampler.samples(id: view.id(0)) : shadowSampler.samplesNext() else { return }
+        guard !standbyRefuses(featureScratch, view.featureCount) else { return }
         let started = Clock.monotonicNanos()
         let shadowScore = standby.score(row: featureScratch)
         cells.recordLatency(nanos: Clock.monotonicNanos() &- started)
@@ -47,6 +59,7 @@ extension EventLoop {
         var sampled = false
         for row in 0..<view.rows {
             guard view.hasIDs ? shadowSampler.samples(id: view.id(row)) : shadowSampler.samplesNext() else { continue }
+            guard !standbyRefuses(featureScratch + row &* view.featureCount, view.featureCount) else { continue }
             if !sampled {
                 started = Clock.monotonicNanos()
                 sampled = true

@@ -95,6 +95,36 @@ final class ShadowScoringTests: XCTestCase {
         XCTAssertEqual(metrics.versions.first { $0.version == "v9-nan" }?.requests ?? 0, 0, "shadow rows are not the standby's requests")
     }
 
+    /// An active that takes NaN as missing (a tree) and a standby that does not: a row with NaN is
+    /// answered by the active and not shadowed (the standby would have refused it as the client's
+    /// error), so it is neither a standby error nor a disagreement.
+    func testRowsWithMissingValuesAreNotShadowedOnAStandbyThatRefusesThem() throws {
+        let nodes: [TreeNode] = [.numerical(feature: 0, threshold: 0, left: 1, right: 2, missing: .nan, defaultLeft: true),
+                                 .leaf(1.0), .leaf(-1.0)]
+        let tree = Artifact(name: "anomaly-detector", version: "v5-tree", featureCount: 32, threshold: 0.5,
+                            parameters: .treeEnsemble(TreeEnsemble(comparison: .xgboost, aggregation: .sum, transform: .sigmoid,
+                                                                   baseMargin: 0, treeNodeCounts: [3], nodes: nodes)),
+                            referenceBins: [Float](repeating: 0.05, count: ScoreBins.count), acceptsMissing: true)
+        let controller = try node.controller()
+        _ = try controller.loadStandby(artifact: try node.writeFile("tree.mlart", try ArtifactWriter.encode(tree)))
+        _ = try controller.swap(expectedActive: "v2.0")
+        XCTAssertEqual(try controller.info().standby.version, "v2.0")
+        _ = try controller.setShadow(rate: 1)
+        let client = try node.client()
+        let data = rows(30, seed: 21).enumerated().map { i, row in
+            i % 3 == 0 ? row.features.enumerated().map { $0.offset == 5 ? Float.nan : $0.element } : row.features
+        }
+        let replies = try client.pipeline(data.map { .predict(Predict(features: $0)) })
+        for reply in replies {
+            guard case .predictResult(let result) = reply else { return XCTFail("the active answers every row: \(reply)") }
+            XCTAssertEqual(result.version, "v5-tree")
+        }
+        _ = try client.predictBatch(featureCount: 32, values: data.prefix(6).flatMap { $0 })
+        let pair = try XCTUnwrap(try shadowPair(client, active: "v5-tree", standby: "v2.0"))
+        XCTAssertEqual(pair.rows, 20 + 4, "rows with NaN (every third) are not shadowed")
+        XCTAssertEqual(pair.standbyErrors, 0)
+    }
+
     func testRateOutsideZeroToOneIsInvalidArgumentAndChangesNothing() throws {
         let controller = try node.controller()
         for rate in [Float(1.5), -0.1, .nan, .infinity] {
