@@ -41,27 +41,18 @@ struct CounterCells: @unchecked Sendable {
     static let labelDelayBase = scoreBase + ScoreBins.count
     static let size = labelDelayBase + LatencyBuckets.count
 
-    private let cells: UnsafeMutablePointer<Atomic<UInt64>>
+    private let cells = SingleWriterCells(count: CounterCells.size)
 
-    init() {
-        cells = .allocate(capacity: CounterCells.size)
-        for i in 0..<CounterCells.size { (cells + i).initialize(to: Atomic(0)) }
-    }
+    init() {}
 
-    func free() {
-        cells.deinitialize(count: CounterCells.size)
-        cells.deallocate()
-    }
+    func free() { cells.free() }
 
     /// Single-writer increment: only the owning loop calls this.
     @inline(__always)
-    func add(_ index: Int, _ amount: UInt64 = 1) {
-        let cell = cells + index
-        cell.pointee.store(cell.pointee.load(ordering: .relaxed) &+ amount, ordering: .relaxed)
-    }
+    func add(_ index: Int, _ amount: UInt64 = 1) { cells.add(index, amount) }
 
     @inline(__always)
-    func value(_ index: Int) -> UInt64 { (cells + index).pointee.load(ordering: .relaxed) }
+    func value(_ index: Int) -> UInt64 { cells.value(index) }
 
     /// One request's worth of accounting for a predicted row.
     @inline(__always)

@@ -17,26 +17,18 @@ struct ShadowCells: @unchecked Sendable {
     static let activeScoreBase = standbyScoreBase + ScoreBins.count
     static let size = activeScoreBase + ScoreBins.count
 
-    private let cells: UnsafeMutablePointer<Atomic<UInt64>>
+    private let cells = SingleWriterCells(count: ShadowCells.size)
 
-    init() {
-        cells = .allocate(capacity: ShadowCells.size)
-        for i in 0..<ShadowCells.size { (cells + i).initialize(to: Atomic(0)) }
-    }
+    init() {}
 
-    func free() {
-        cells.deinitialize(count: ShadowCells.size)
-        cells.deallocate()
-    }
+    func free() { cells.free() }
+
+    /// Single-writer increment: only the owning loop calls this.
+    @inline(__always)
+    func add(_ index: Int, _ amount: UInt64 = 1) { cells.add(index, amount) }
 
     @inline(__always)
-    func add(_ index: Int, _ amount: UInt64 = 1) {
-        let cell = cells + index
-        cell.pointee.store(cell.pointee.load(ordering: .relaxed) &+ amount, ordering: .relaxed)
-    }
-
-    @inline(__always)
-    func value(_ index: Int) -> UInt64 { (cells + index).pointee.load(ordering: .relaxed) }
+    func value(_ index: Int) -> UInt64 { cells.value(index) }
 
     /// One shadowed row both models scored.
     @inline(__always)

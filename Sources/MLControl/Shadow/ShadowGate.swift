@@ -36,11 +36,7 @@ public struct ShadowGate: Codable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
-        let any = try decoder.container(keyedBy: GateKey.self)
-        let unknown = any.allKeys.map(\.stringValue).filter { CodingKeys(rawValue: $0) == nil }.sorted()
-        guard unknown.isEmpty else {
-            throw PolicyError.unknownKeys(unknown, known: CodingKeys.allCases.map(\.rawValue))
-        }
+        try StrictKeys.check(decoder, CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
             try c.decodeIfPresent(T.self, forKey: key) ?? fallback
@@ -106,9 +102,3 @@ public struct ShadowGate: Codable, Equatable, Sendable {
     }
 }
 
-private struct GateKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-}

@@ -79,11 +79,7 @@ public struct RunbookPolicy: Codable, Equatable, Sendable {
 
     /// Missing keys keep their defaults; unknown keys are an error.
     public init(from decoder: Decoder) throws {
-        let any = try decoder.container(keyedBy: AnyKey.self)
-        let unknown = any.allKeys.map(\.stringValue).filter { CodingKeys(rawValue: $0) == nil }.sorted()
-        guard unknown.isEmpty else {
-            throw PolicyError.unknownKeys(unknown, known: CodingKeys.allCases.map(\.rawValue))
-        }
+        try StrictKeys.check(decoder, CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
             try c.decodeIfPresent(T.self, forKey: key) ?? fallback
@@ -268,10 +264,3 @@ extension RunbookPolicy {
     }
 }
 
-/// Any JSON key, to list the keys a document actually has.
-private struct AnyKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-}
