@@ -12,6 +12,18 @@ public final class Server: @unchecked Sendable {
     private var loops: [EventLoop] = []  // set in start(), read-only afterwards
     private var threads: [pthread_t] = []
     private var listenFD: Int32 = -1  // set in start(), closed once every loop has stopped
+    private let state = Locked(Lifecycle.idle)  // protected by its lock; serialises start/stop
+
+    /// Where the server is in its life. It starts once: a second `start()` while running returns
+    /// the same port (it used to append a second set of loops), and a stopped server stays stopped.
+    public enum Lifecycle: Equatable, Sendable {
+        case idle
+        case running(port: UInt16)
+        case draining
+        case stopped
+    }
+
+    public var lifecycle: Lifecycle { state.current }
 
     public init(config: ServerConfig, control: ControlPlane) {
         self.config = config
@@ -26,6 +38,19 @@ public final class Server: @unchecked Sendable {
     /// Binds and starts the loops; returns the bound port (useful with port 0).
     @discardableResult
     public func start() throws -> UInt16 {
+        try state.withLock { lifecycle throws -> UInt16 in
+            switch lifecycle {
+            case .running(let port): return port
+            case .draining, .stopped: throw SocketError("start (the server was already shut down)", code: EINVAL)
+            case .idle:
+                let port = try startLoops()
+                lifecycle = .running(port: port)
+                return port
+            }
+        }
+    }
+
+    private func startLoops() throws -> UInt16 {
         let fd = try Listener.open(host: config.host, port: config.port)
         let port = Listener.boundPort(fd)
         listenFD = fd
@@ -45,6 +70,7 @@ public final class Server: @unchecked Sendable {
 
     /// Begins the drain: not ready, stop accepting, answer what is in flight, close. Any thread.
     public func shutdown() {
+        state.withLock { if case .running = $0 { $0 = .draining } }
         control.beginDraining()
         loops.forEach { $0.requestStop() }
         // Stop listening now, for every loop at once: new connections are refused instead of
@@ -59,6 +85,7 @@ public final class Server: @unchecked Sendable {
         threads.removeAll()
         if listenFD >= 0 { Glibc.close(listenFD) }
         listenFD = -1
+        state.withLock { if $0 == .draining { $0 = .stopped } }
     }
 
     public var connectionCount: Int { shared.connectionCount.load(ordering: .relaxed) }

@@ -53,3 +53,18 @@ final class ConnectionTests: XCTestCase {
         XCTAssertTrue(try node.client().health().serving)
     }
 }
+
+final class ServerLifecycleTests: XCTestCase {
+    func testStartTwiceKeepsOneSetOfLoopsAndAStoppedServerStaysStopped() throws {
+        let node = try TestNode()
+        XCTAssertEqual(node.server.lifecycle, .running(port: node.port))
+        XCTAssertEqual(try node.server.start(), node.port, "a second start returns the running port")
+        XCTAssertTrue(try node.client().health().serving)
+        node.server.shutdown()
+        XCTAssertEqual(node.server.lifecycle, .draining)
+        node.server.waitUntilStopped()
+        XCTAssertEqual(node.server.lifecycle, .stopped)
+        XCTAssertThrowsError(try node.server.start(), "a stopped server does not start again")
+        node.stop()
+    }
+}
