@@ -36,7 +36,7 @@ public struct ShadowGate: Codable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
-        try StrictKeys.check(decoder, CodingKeys.self)
+        try PolicyFile.checkKeys(decoder, CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
             try c.decodeIfPresent(T.self, forKey: key) ?? fallback
@@ -69,17 +69,7 @@ public struct ShadowGate: Codable, Equatable, Sendable {
     }
 
     public static func load(path: String) throws(PolicyError) -> ShadowGate {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw .unreadable(path: path, reason: (error as NSError).localizedDescription)
-        }
-        do {
-            return try decode(data)
-        } catch .malformed(let reason) {
-            throw .malformed("\(path): \(reason)")
-        }
+        try PolicyFile.read(path: path, decode: decode)
     }
 
     /// Refuses thresholds that cannot mean anything (a gate that always or never passes by typo).

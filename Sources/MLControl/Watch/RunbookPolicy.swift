@@ -79,7 +79,7 @@ public struct RunbookPolicy: Codable, Equatable, Sendable {
 
     /// Missing keys keep their defaults; unknown keys are an error.
     public init(from decoder: Decoder) throws {
-        try StrictKeys.check(decoder, CodingKeys.self)
+        try PolicyFile.checkKeys(decoder, CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
             try c.decodeIfPresent(T.self, forKey: key) ?? fallback
@@ -183,17 +183,7 @@ public struct RunbookPolicy: Codable, Equatable, Sendable {
 
     /// Reads, decodes and validates the policy file at `path`.
     public static func load(path: String) throws(PolicyError) -> RunbookPolicy {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw .unreadable(path: path, reason: (error as NSError).localizedDescription)
-        }
-        do {
-            return try decode(data)
-        } catch .malformed(let reason) {
-            throw .malformed("\(path): \(reason)")
-        }
+        try PolicyFile.read(path: path, decode: decode)
     }
 
     /// Refuses values that would make a rule never fire, always fire, or divide by zero.
