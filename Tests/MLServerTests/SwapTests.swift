@@ -147,7 +147,7 @@ final class SwapTests: XCTestCase {
         XCTAssertFalse(try controller.info().standby.present)
     }
 
-    func testSwapDoesNotReloadOrAllocateModels() throws {
+    func testSwapPublishesTheWarmStandbyInstanceWithoutReloading() throws {
         // Invariant 1: the swapped-in model is the very instance that was warm in standby.
         let standbyBefore = node.control.slots.current().standby
         let controller = try node.controller()
