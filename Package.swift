@@ -16,6 +16,8 @@ let package = Package(
         .target(name: "CEpoll", path: "Sources/CEpoll"),
         // System library: links the distribution's libsqlite3.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // The event-loop core: epoll with a built-in wake-up, named loop threads.
+        .target(name: "MLEventCore", dependencies: ["CEpoll"]),
 
         // Pure wire codec: no sockets, no clocks, no globals.
         .target(name: "MLWire"),
@@ -24,7 +26,7 @@ let package = Package(
         // Native importers for XGBoost (JSON, UBJSON) and LightGBM (text) model files.
         .target(name: "MLImport", dependencies: ["MLModel", "MLWire"]),
         // Event loops, connections, dispatch, metrics, admin HTTP, state file.
-        .target(name: "MLServer", dependencies: ["MLWire", "MLModel", "CEpoll"]),
+        .target(name: "MLServer", dependencies: ["MLWire", "MLModel", "MLEventCore", "CEpoll"]),
         // Blocking and pipelined clients.
         .target(name: "MLClient", dependencies: ["MLWire"]),
         // The command-line scanner the three executables share.
@@ -38,7 +40,7 @@ let package = Package(
 
         .executableTarget(name: "mlserve", dependencies: ["MLServer", "MLModel", "MLWire", "MLCommandLine"]),
         .executableTarget(name: "mlctl", dependencies: ["MLControl", "MLClient", "MLModel", "MLImport", "MLWire", "MLCommandLine", "MLTooling", "MLDiscovery"]),
-        .executableTarget(name: "mlbench", dependencies: ["MLClient", "MLWire", "MLModel", "CEpoll", "MLCommandLine", "MLTooling"]),
+        .executableTarget(name: "mlbench", dependencies: ["MLClient", "MLWire", "MLModel", "MLEventCore", "CEpoll", "MLCommandLine", "MLTooling"]),
 
         .testTarget(name: "MLWireTests", dependencies: ["MLWire"]),
         .testTarget(name: "MLModelTests", dependencies: ["MLModel", "MLWire"]),

@@ -21,9 +21,10 @@ ALLOWED = {
     "CEpoll": set(),
     "CSQLite": set(),
     "MLWire": set(),
+    "MLEventCore": {"CEpoll"},
     "MLModel": {"MLWire"},
     "MLImport": {"MLModel", "MLWire"},
-    "MLServer": {"MLModel", "MLWire", "CEpoll"},
+    "MLServer": {"MLModel", "MLWire", "MLEventCore", "CEpoll"},
     "MLClient": {"MLWire"},
     "MLDiscovery": {"MLWire"},
     "MLCommandLine": set(),
@@ -31,11 +32,11 @@ ALLOWED = {
     "MLControl": {"MLClient", "MLDiscovery", "MLTooling", "MLModel", "MLImport", "MLWire", "CSQLite"},
     "mlserve": {"MLServer", "MLModel", "MLWire", "MLCommandLine"},
     "mlctl": {"MLControl", "MLClient", "MLDiscovery", "MLTooling", "MLImport", "MLModel", "MLWire", "MLCommandLine"},
-    "mlbench": {"MLClient", "MLTooling", "MLModel", "MLWire", "MLCommandLine", "CEpoll"},
+    "mlbench": {"MLClient", "MLTooling", "MLModel", "MLWire", "MLCommandLine", "MLEventCore", "CEpoll"},
 }
 # Test targets may use anything below the module they test, and the support modules.
 TEST_ALLOWED_EXTRA = {"MLClient", "MLTooling", "MLServer", "MLModel", "MLWire", "MLImport", "MLControl",
-                      "MLDiscovery", "MLCommandLine", "CSQLite", "CEpoll"}
+                      "MLDiscovery", "MLCommandLine", "MLEventCore", "CSQLite", "CEpoll"}
 
 
 def targets(package: str):

@@ -1,13 +1,11 @@
 import Glibc
+import MLEventCore
 import MLWire
 
-/// One client connection's buffers and protocol state. Event-loop thread only: every field is
+/// One client connection's buffers and lifecycle. Event-loop thread only: every field is
 /// touched by the owning loop and nothing else, so nothing here is locked.
 final class Connection {
     static let initialBufferSize = 16 * 1024
-    /// Above this many unsent response bytes the loop stops decoding this connection's requests
-    /// until the peer reads: a client that never reads cannot make the node buffer without bound.
-    static let outputHighWater = 256 * 1024
 
     let fd: Int32
     /// Distinguishes this connection from a later one that reuses the same fd.
@@ -25,38 +23,15 @@ final class Connection {
     @exclusivity(unchecked) var outputEnd = 0
     @exclusivity(unchecked) var outputSent = 0
 
-    var greeted = false
-    var role = ConnectionRole.data
-    /// The protocol version HELLO agreed on; 1 until then (errors before HELLO use v1 layouts).
-    var protocolVersion: UInt8 = 1
-    /// A load is running on the control thread; later requests wait so replies stay in order.
-    var awaitingControl = false
-    /// The stream can no longer be trusted (or the peer is gone): flush, then close.
-    var closeAfterFlush = false
-    var peerClosed = false
-    /// Became a controller: stop decoding here; the loop hands it to the control loop.
-    var migrating = false
-    /// The epoll events currently registered for this fd.
-    var registeredEvents: UInt32 = 0
+    /// Phase, role, timers and drain budget: the loop asks it what to do (ConnectionLifecycle).
+    @exclusivity(unchecked) var lifecycle: ConnectionLifecycle
+    /// What the loop's poller is currently asked to report for this fd.
+    var registeredInterest: Poller.Interest = []
 
-    // Timers (monotonic nanos; see EventLoop.sweep).
-    var acceptedAt: UInt64 = 0
-    /// Last time bytes arrived or a reply was sent in full.
-    var lastActivity: UInt64 = 0
-    /// When the partial frame now buffered was first seen; 0 when none is.
-    var partialSince: UInt64 = 0
-    /// Accepted into the controller reserve: only a controller HELLO is accepted.
-    var reserveOnly = false
-
-    // Drain (SIGTERM): answer what had arrived, then half-close and wait for the peer.
-    /// Bytes still to read that had arrived before the drain began; -1 when not draining.
-    var drainBudget = -1
-    /// Our side is shut down (SHUT_WR) after the last reply: input is now read and discarded.
-    var halfClosed = false
-
-    init(fd: Int32, serial: UInt64) {
+    init(fd: Int32, serial: UInt64, acceptedAt: UInt64, reserveOnly: Bool = false) {
         self.fd = fd
         self.serial = serial
+        lifecycle = ConnectionLifecycle(acceptedAt: acceptedAt, reserveOnly: reserveOnly)
         input = .allocate(byteCount: Connection.initialBufferSize, alignment: 16)
         inputCapacity = Connection.initialBufferSize
         output = .allocate(byteCount: Connection.initialBufferSize, alignment: 16)
@@ -73,9 +48,13 @@ final class Connection {
     }
 
     var pendingOutput: Int { outputEnd - outputSent }
+    var bufferedCount: Int { inputEnd - inputStart }
 
-    /// Whether the loop should stop decoding requests from this connection for now.
-    var paused: Bool { awaitingControl || closeAfterFlush || migrating || pendingOutput > Connection.outputHighWater }
+    /// Whether the loop decodes this connection's buffered requests now.
+    var decodes: Bool { lifecycle.decodes(pendingOutput: pendingOutput) }
+    var greeted: Bool { lifecycle.greeted }
+    var role: ConnectionRole { lifecycle.role }
+    var protocolVersion: UInt8 { lifecycle.protocolVersion }
 
     /// Room to read into: moves unconsumed bytes to the front when that frees space.
     func readSpace() -> (UnsafeMutableRawPointer, Int) {

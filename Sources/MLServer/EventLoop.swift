@@ -1,6 +1,7 @@
 import CEpoll
 import Dispatch
 import Glibc
+import MLEventCore
 import MLModel
 import MLWire
 import Synchronization
@@ -23,7 +24,8 @@ final class LoopShared: Sendable {
     let loadQueue = DispatchQueue(label: "mlserve.load")
 }
 
-/// One epoll loop on its own thread, owning its listener, its connections and its counters.
+/// One epoll loop (the `Poller` core) on its own thread, owning its listener, its connections
+/// and its counters; each connection's phase and timers are its `ConnectionLifecycle`.
 /// Thread rule: everything not marked otherwise is touched by this loop's thread only.
 final class EventLoop: @unchecked Sendable {
     struct Completion {
@@ -38,8 +40,7 @@ final class EventLoop: @unchecked Sendable {
     let shared: LoopShared
     /// The loop without a listener that serves controller connections.
     let isControlLoop: Bool
-    private let epollFD: Int32
-    private let wakeFD: Int32
+    private let poller: Poller
     private var listenFD: Int32
     private var connections: [Connection?] = []
     private var openConnections = 0
@@ -49,6 +50,7 @@ final class EventLoop: @unchecked Sendable {
     /// Out of descriptors with no spare: the listener is off until then.
     private var listenerPausedUntil: UInt64 = 0
     private var nextSweep: UInt64 = 0
+    private let timeoutLimits: ConnectionLifecycle.Limits
     /// Protocol-error and timeout log lines, rate-limited per loop.
     var logLimit = LogRateLimit()
 
@@ -104,11 +106,9 @@ final class EventLoop: @unchecked Sendable {
         self.control = control
         self.shared = shared
         self.listenFD = listenFD
+        timeoutLimits = ConnectionLifecycle.Limits(config)
         isControlLoop = listenFD < 0
-        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
-        guard epollFD >= 0 else { throw SocketError("epoll_create1") }
-        wakeFD = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
-        guard wakeFD >= 0 else { throw SocketError("eventfd") }
+        poller = try Poller()
         let floats = config.maxPayload / 4 + 1
         featureScratch = .allocate(capacity: floats)
         scoreScratch = .allocate(capacity: Limits.rows)
@@ -122,17 +122,14 @@ final class EventLoop: @unchecked Sendable {
         activeNumber = pair.active.flatMap { control.registry.number(of: $0.version) } ?? 0
         // The listener is shared by every loop: EPOLLEXCLUSIVE wakes one of them per connection.
         if listenFD >= 0 {
-            register(listenFD, events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue)
+            poller.add(listenFD, interest: .acceptOne, token: Self.token(listenFD))
             spareFD = Glibc.open("/dev/null", O_RDONLY | O_CLOEXEC)
         }
-        register(wakeFD, events: EPOLLIN.rawValue)
     }
 
     deinit {
         featureScratch.deallocate()
         scoreScratch.deallocate()
-        Glibc.close(epollFD)
-        Glibc.close(wakeFD)
         if spareFD >= 0 { Glibc.close(spareFD) }
     }
 
@@ -157,9 +154,11 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func wake() {
-        var one: UInt64 = 1
-        _ = Glibc.write(wakeFD, &one, 8)
+        poller.wake()
     }
+
+    /// A descriptor as its registration's token.
+    private static func token(_ fd: Int32) -> UInt64 { UInt64(UInt32(bitPattern: fd)) }
 
     // MARK: The loop
 
@@ -170,16 +169,12 @@ final class EventLoop: @unchecked Sendable {
             _ = cepoll_request_short_slice(100_000)
         }
         if index == 0, let fault = getenv("MLSERVE_TEST_FAULT"), String(cString: fault) == "epoll" {
-            Glibc.close(epollFD)  // test hook: the next epoll_wait fails as a broken loop's would
+            poller.breakForFaultInjection()  // test hook: the next wait fails as a broken loop's would
         }
-        let capacity = 256
-        let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
-        defer { events.deallocate() }
         var drainDeadline: UInt64? = nil
         while true {
             let timeout: Int32 = drainDeadline == nil ? 1000 : 50
-            let count = epoll_wait(epollFD, events, Int32(capacity), timeout)
-            if count < 0 && errno != EINTR {
+            guard let count = poller.wait(timeoutMillis: timeout) else {
                 // A loop that stops silently would leave its connections hanging and its share of
                 // new connections unanswered: the node exits so that a supervisor restarts it.
                 let why = String(cString: strerror(errno))
@@ -187,23 +182,19 @@ final class EventLoop: @unchecked Sendable {
                 NodeLog.plain("mlserve: event loop \(index) failed: epoll_wait: \(why); exiting")
                 _exit(70)
             }
-            for i in 0..<max(0, Int(count)) {
-                let fd = Int32(truncatingIfNeeded: events[i].data.u64)
-                let flags = events[i].events
-                if fd == listenFD {
-                    acceptAll()
-                } else if fd == wakeFD {
-                    var value: UInt64 = 0
-                    _ = Glibc.read(wakeFD, &value, 8)
+            for i in 0..<count {
+                let ready = poller.ready(i)
+                if ready.token == Poller.wakeToken {
                     drainArrivals()
                     drainCompletions()
+                    continue
+                }
+                let fd = Int32(truncatingIfNeeded: ready.token)
+                if fd == listenFD {
+                    acceptAll()
                 } else if let connection = connection(fd) {
-                    if flags & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
-                        readable(connection)
-                    }
-                    if flags & EPOLLOUT.rawValue != 0, self.connection(fd) === connection {
-                        writable(connection)
-                    }
+                    if ready.readable { readable(connection) }
+                    if ready.writable, self.connection(fd) === connection { writable(connection) }
                 }
             }
             if drainDeadline == nil && stopRequested.load(ordering: .acquiring) {
@@ -222,7 +213,7 @@ final class EventLoop: @unchecked Sendable {
             }
         }
         for case let connection? in connections {
-            if connection.pendingOutput > 0 || !connection.halfClosed {
+            if connection.lifecycle.isCut(pendingOutput: connection.pendingOutput) {
                 shared.cutAtDrainDeadline.wrappingAdd(1, ordering: .relaxed)
             }
             close(connection)
@@ -235,33 +226,19 @@ final class EventLoop: @unchecked Sendable {
     private func beginDrain() {
         if listenFD >= 0 {
             // Shared with the other loops: the server closes it once all have stopped.
-            epoll_ctl(epollFD, EPOLL_CTL_DEL, listenFD, nil)
+            poller.remove(listenFD)
             listenFD = -1
         }
         for case let connection? in connections {
-            connection.drainBudget = max(0, Int(cepoll_unread_bytes(connection.fd)))
+            connection.lifecycle.beginDrain(unread: Int(cepoll_unread_bytes(connection.fd)))
             readable(connection)
         }
-    }
-
-    /// Drain: once everything that had arrived is answered and flushed, half-close.
-    private func finishDrainIfAnswered(_ connection: Connection) {
-        guard connection.drainBudget == 0, !connection.halfClosed, !connection.awaitingControl, !connection.migrating,
-              connection.pendingOutput == 0 else { return }
-        // Whatever remains is a partial frame that can never complete within the budget.
-        connection.inputStart = connection.inputEnd
-        if connection.peerClosed {
-            connection.closeAfterFlush = true
-            return
-        }
-        Glibc.shutdown(connection.fd, Int32(SHUT_WR))
-        connection.halfClosed = true
     }
 
     /// Half-closed connections whose replies the peer has all acknowledged can close: a close
     /// before that, with input arriving, would reset the connection and lose them.
     private func lingerHalfClosed() {
-        for case let connection? in connections where connection.halfClosed {
+        for case let connection? in connections where connection.lifecycle.phase == .halfClosed {
             if cepoll_unacknowledged_bytes(connection.fd) == 0 {
                 discardInput(connection)
                 close(connection)
@@ -275,7 +252,7 @@ final class EventLoop: @unchecked Sendable {
         connection.inputEnd = 0
         while true {
             let n = Glibc.read(connection.fd, space, room)
-            if n == 0 { connection.peerClosed = true }
+            if n == 0 { connection.lifecycle.peerEnded() }
             if n <= 0 { return }
         }
     }
@@ -285,27 +262,22 @@ final class EventLoop: @unchecked Sendable {
     private func sweep(now: UInt64) {
         if listenerPausedUntil != 0 && now >= listenerPausedUntil && listenFD >= 0 {
             listenerPausedUntil = 0
-            register(listenFD, events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue)
+            poller.add(listenFD, interest: .acceptOne, token: Self.token(listenFD))
         }
-        for case let connection? in connections where !connection.closeAfterFlush && !connection.awaitingControl {
-            let kind: String
-            if !connection.greeted && now &- connection.acceptedAt > config.helloTimeoutNanos {
-                kind = "hello"
-            } else if connection.partialSince != 0 && now &- connection.partialSince > config.frameTimeoutNanos {
-                kind = "frame"
-            } else if connection.greeted && connection.role != .controller && config.idleTimeoutNanos > 0
-                        && connection.inputEnd == connection.inputStart && connection.pendingOutput == 0
-                        && now &- connection.lastActivity > config.idleTimeoutNanos {
-                kind = "idle"
-            } else {
-                continue
-            }
+        for case let connection? in connections {
+            guard let timeout = connection.lifecycle.expiredTimer(now: now, buffered: connection.bufferedCount,
+                                                                  pendingOutput: connection.pendingOutput, limits: timeoutLimits) else { continue }
             if logLimit.admit(now: now) {
-                NodeLog.event("connection_timeout", level: "warn", [("peer", NodeLog.peer(connection.fd)), ("kind", kind),
-                                                                    ("buffered", String(connection.inputEnd - connection.inputStart))])
+                NodeLog.event("connection_timeout", level: "warn", [("peer", NodeLog.peer(connection.fd)), ("kind", timeout.rawValue),
+                                                                    ("buffered", String(connection.bufferedCount))])
             }
-            reject(connection, .unavailable, .idleTimeout, kind == "idle" ? "idle connection closed" : "\(kind == "hello" ? "HELLO" : "frame") not completed in time; closing", requestID: 0)
-            connection.closeAfterFlush = true
+            let message = switch timeout {
+            case .hello: "HELLO not completed in time; closing"
+            case .frame: "frame not completed in time; closing"
+            case .idle: "idle connection closed"
+            }
+            reject(connection, .unavailable, .idleTimeout, message, requestID: 0)
+            connection.lifecycle.closeAfterFlush()
             finishIO(connection)
         }
     }
@@ -328,16 +300,14 @@ final class EventLoop: @unchecked Sendable {
                 refuseAtLimit(fd)
                 continue
             }
-            let connection = Connection(fd: fd, serial: shared.nextSerial.wrappingAdd(1, ordering: .relaxed).oldValue)
-            let now = Clock.monotonicNanos()
-            connection.acceptedAt = now
-            connection.lastActivity = now
-            connection.reserveOnly = count > config.maxConnections - config.controllerReserve
+            let connection = Connection(fd: fd, serial: shared.nextSerial.wrappingAdd(1, ordering: .relaxed).oldValue,
+                                        acceptedAt: Clock.monotonicNanos(),
+                                        reserveOnly: count > config.maxConnections - config.controllerReserve)
             while connections.count <= Int(fd) { connections.append(nil) }
             connections[Int(fd)] = connection
             openConnections += 1
-            connection.registeredEvents = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
-            register(fd, events: connection.registeredEvents)
+            connection.registeredInterest = .read
+            poller.add(fd, interest: .read, token: Self.token(fd))
         }
     }
 
@@ -367,35 +337,23 @@ final class EventLoop: @unchecked Sendable {
             if fd == nil { break }
         }
         if spareFD < 0 {
-            epoll_ctl(epollFD, EPOLL_CTL_DEL, listenFD, nil)
+            poller.remove(listenFD)
             listenerPausedUntil = now + 100_000_000
         }
     }
 
-    private func register(_ fd: Int32, events: UInt32) {
-        var event = epoll_event()
-        event.events = events
-        event.data.u64 = UInt64(UInt32(bitPattern: fd))
-        epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event)
-    }
-
-    /// Reads while paused would only buffer; writes are wanted only while output is pending.
-    private func updateInterest(_ connection: Connection) {
-        // Draining with everything that had arrived read: more input would only be discarded later.
-        let reading = !connection.paused && (connection.drainBudget != 0 || connection.halfClosed)
-        var wanted: UInt32 = reading ? (EPOLLIN.rawValue | EPOLLRDHUP.rawValue) : 0
-        if connection.pendingOutput > 0 { wanted |= EPOLLOUT.rawValue }
-        guard wanted != connection.registeredEvents else { return }
-        var event = epoll_event()
-        event.events = wanted
-        event.data.u64 = UInt64(UInt32(bitPattern: connection.fd))
-        epoll_ctl(epollFD, EPOLL_CTL_MOD, connection.fd, &event)
-        connection.registeredEvents = wanted
+    /// Registers the readiness the lifecycle asked for (`ConnectionLifecycle.wantsInput`).
+    private func updateInterest(_ connection: Connection, read: Bool, write: Bool) {
+        var wanted: Poller.Interest = read ? .read : []
+        if write { wanted.insert(.write) }
+        guard wanted != connection.registeredInterest else { return }
+        poller.modify(connection.fd, interest: wanted, token: Self.token(connection.fd))
+        connection.registeredInterest = wanted
     }
 
     private func close(_ connection: Connection) {
         guard self.connection(connection.fd) === connection else { return }
-        epoll_ctl(epollFD, EPOLL_CTL_DEL, connection.fd, nil)
+        poller.remove(connection.fd)
         Glibc.close(connection.fd)
         connections[Int(connection.fd)] = nil
         openConnections -= 1
@@ -405,11 +363,11 @@ final class EventLoop: @unchecked Sendable {
     /// Hands a freshly authenticated controller connection to the control loop, buffers and all,
     /// with the frames after its HELLO still unread so they keep their order.
     private func handOff(_ connection: Connection, to target: EventLoop) {
-        epoll_ctl(epollFD, EPOLL_CTL_DEL, connection.fd, nil)
+        poller.remove(connection.fd)
         connections[Int(connection.fd)] = nil
         openConnections -= 1
-        connection.migrating = false
-        connection.registeredEvents = 0
+        connection.lifecycle.handedOff()
+        connection.registeredInterest = []
         target.adopt(connection)
     }
 
@@ -423,9 +381,9 @@ final class EventLoop: @unchecked Sendable {
             while connections.count <= Int(connection.fd) { connections.append(nil) }
             connections[Int(connection.fd)] = connection
             openConnections += 1
-            register(connection.fd, events: 0)
-            if stopRequested.load(ordering: .acquiring) && connection.drainBudget < 0 {
-                connection.drainBudget = max(0, Int(cepoll_unread_bytes(connection.fd)))
+            poller.add(connection.fd, interest: [], token: Self.token(connection.fd))
+            if stopRequested.load(ordering: .acquiring) {
+                connection.lifecycle.beginDrain(unread: Int(cepoll_unread_bytes(connection.fd)))
             }
             refreshSlots()
             process(connection, receivedAt: Clock.monotonicNanos())
@@ -436,22 +394,21 @@ final class EventLoop: @unchecked Sendable {
     // MARK: I/O events
 
     private func readable(_ connection: Connection) {
-        if connection.halfClosed {
+        if connection.lifecycle.phase == .halfClosed {
             discardInput(connection)
-            if connection.peerClosed { close(connection) }
+            if connection.lifecycle.peerClosed { close(connection) }
             return
         }
-        if !connection.paused {
+        if connection.decodes {
             let (space, room) = connection.readSpace()
-            let wanted = connection.drainBudget >= 0 ? min(room, connection.drainBudget) : room
+            let wanted = connection.lifecycle.readLimit(room: room)
             if wanted > 0 {
                 let n = Glibc.read(connection.fd, space, wanted)
                 if n > 0 {
                     connection.inputEnd += n
-                    if connection.drainBudget > 0 { connection.drainBudget -= n }
+                    connection.lifecycle.received(n)
                 } else if n == 0 {
-                    connection.peerClosed = true
-                    if connection.drainBudget > 0 { connection.drainBudget = 0 }
+                    connection.lifecycle.peerEnded()
                 } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
                     close(connection)
                     return
@@ -461,54 +418,44 @@ final class EventLoop: @unchecked Sendable {
         // After each read: a request that arrived after a swap's acknowledgement must see it.
         refreshSlots()
         let now = Clock.monotonicNanos()
-        connection.lastActivity = now
+        connection.lifecycle.touched(now: now)
         process(connection, receivedAt: now)
-        notePartialFrame(connection, now: now)
-        if connection.peerClosed && !connection.closeAfterFlush && !connection.awaitingControl {
-            let leftover = connection.inputEnd - connection.inputStart
-            if leftover > 0 {
-                var decoder = FrameDecoder(maxPayload: config.maxPayload)
-                decoder.feed(connection.bufferedInput)
-                let error = decoder.finish() ?? .truncated(have: leftover, need: leftover + 1)
-                protocolError(connection, error, requestID: 0)
-            }
-            connection.closeAfterFlush = true
+        connection.lifecycle.notePartialFrame(buffered: connection.bufferedCount, pendingOutput: connection.pendingOutput, now: now)
+        if let leftover = connection.lifecycle.endOfInput(buffered: connection.bufferedCount), leftover > 0 {
+            var decoder = FrameDecoder(maxPayload: config.maxPayload)
+            decoder.feed(connection.bufferedInput)
+            let error = decoder.finish() ?? .truncated(have: leftover, need: leftover + 1)
+            protocolError(connection, error, requestID: 0)
         }
         finishIO(connection)
-    }
-
-    /// Starts (or clears) the partial-frame timer: a frame begun and not finished.
-    private func notePartialFrame(_ connection: Connection, now: UInt64) {
-        if !connection.paused && connection.inputEnd > connection.inputStart {
-            if connection.partialSince == 0 { connection.partialSince = now }
-        } else {
-            connection.partialSince = 0
-        }
     }
 
     private func writable(_ connection: Connection) {
         guard connection.flush() else { close(connection); return }
-        if connection.pendingOutput == 0 && !connection.paused && connection.inputEnd > connection.inputStart {
+        if connection.pendingOutput == 0 && connection.decodes && connection.bufferedCount > 0 {
             refreshSlots()
             let now = Clock.monotonicNanos()
             process(connection, receivedAt: now)
-            notePartialFrame(connection, now: now)
+            connection.lifecycle.notePartialFrame(buffered: connection.bufferedCount, pendingOutput: connection.pendingOutput, now: now)
         }
         finishIO(connection)
     }
 
-    /// Flush, then either close (when asked and drained) or update the epoll interest.
+    /// Flush, then do what the lifecycle says: hand off, half-close, close or watch.
     private func finishIO(_ connection: Connection) {
         guard connection.flush() else { close(connection); return }
-        if connection.migrating, let target = controlLoop {
-            return handOff(connection, to: target)
-        }
-        if connection.drainBudget >= 0 { finishDrainIfAnswered(connection) }
-        if connection.closeAfterFlush && connection.pendingOutput == 0 && !connection.awaitingControl {
+        switch connection.lifecycle.afterIO(pendingOutput: connection.pendingOutput) {
+        case .handOff:
+            if let target = controlLoop { handOff(connection, to: target) }
+        case .halfClose:
+            connection.inputStart = connection.inputEnd
+            Glibc.shutdown(connection.fd, Int32(SHUT_WR))
+            updateInterest(connection, read: true, write: false)
+        case .close:
             close(connection)
-            return
+        case .watch(let read, let write):
+            updateInterest(connection, read: read, write: write)
         }
-        updateInterest(connection)
     }
 
     private func drainCompletions() {
@@ -522,7 +469,7 @@ final class EventLoop: @unchecked Sendable {
         for completion in ready {
             guard let connection = connection(completion.fd), connection.serial == completion.serial else { continue }
             connection.append(bytes: completion.bytes)
-            connection.awaitingControl = false
+            connection.lifecycle.controlReplied()
             process(connection, receivedAt: Clock.monotonicNanos())
             finishIO(connection)
         }
@@ -547,7 +494,7 @@ final class EventLoop: @unchecked Sendable {
 
     /// Submits a load to the load thread; its reply comes back through `post`.
     func submitLoad(_ request: LoadStandby, connection: Connection, requestID: UInt32) {
-        connection.awaitingControl = true
+        connection.lifecycle.awaitControl()
         let fd = connection.fd
         let serial = connection.serial
         let version = connection.protocolVersion

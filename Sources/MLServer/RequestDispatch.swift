@@ -8,7 +8,7 @@ import MLWire
 extension EventLoop {
     /// Decodes and answers every complete frame buffered on `connection`, until it pauses.
     func process(_ connection: Connection, receivedAt: UInt64) {
-        while !connection.paused && connection.inputEnd > connection.inputStart {
+        while connection.decodes && connection.inputEnd > connection.inputStart {
             // Unauthenticated peers get a tight limit until their HELLO is accepted.
             let limit = connection.greeted ? config.maxPayload : FrameParser.preHelloMaxPayload
             // v2 defines one header flag, WITH_IDS, for PREDICT / PREDICT_BATCH (checked in handle).
@@ -31,7 +31,7 @@ extension EventLoop {
     /// The one protocol-error path: an error frame, and a close when the stream is lost.
     func protocolError(_ connection: Connection, _ error: WireError, requestID: UInt32) {
         reject(connection, error.status, error.reason, error.description, requestID: requestID)
-        if error.closesConnection { connection.closeAfterFlush = true }
+        if error.closesConnection { connection.lifecycle.closeAfterFlush() }
         logProtocolError(connection, error, requestID: requestID)
     }
 
@@ -290,10 +290,10 @@ extension EventLoop {
                           "no common protocol version: client speaks \(hello.minVersion)...\(hello.maxVersion), node speaks \(supported.lowerBound)...\(supported.upperBound)",
                           requestID: requestID)
         }
-        if connection.reserveOnly && hello.role != .controller {
+        if connection.lifecycle.reserveOnly && hello.role != .controller {
             // About the connection, not the request: id 0, as for the limit at accept (and in the
             // v1 layout, since no version is agreed), so clients read it as connectionLimit.
-            connection.closeAfterFlush = true
+            connection.lifecycle.closeAfterFlush()
             return reject(connection, .resourceExhausted, .connectionLimit,
                           "connection limit: the last \(config.controllerReserve) of \(config.maxConnections) connections are kept for controllers; retry later",
                           requestID: 0)
@@ -302,7 +302,7 @@ extension EventLoop {
         switch hello.role {
         case .controller:
             guard control.checkToken(hello.token) else {
-                connection.closeAfterFlush = true
+                connection.lifecycle.closeAfterFlush()
                 let why = control.hasToken ? "controller token rejected" : "this node has no controller token configured"
                 return reject(connection, .unauthenticated, .tokenRejected, why, requestID: requestID)
             }
@@ -312,17 +312,14 @@ extension EventLoop {
                 return reject(connection, .invalidArgument, .malformedPayload, "role labeller needs protocol version 2 (agreed \(agreed))", requestID: requestID)
             }
             guard control.checkLabellerToken(hello.token) else {
-                connection.closeAfterFlush = true
+                connection.lifecycle.closeAfterFlush()
                 let why = control.hasLabellerToken ? "labeller token rejected" : "this node has no labeller token configured"
                 return reject(connection, .unauthenticated, .tokenRejected, why, requestID: requestID)
             }
         case .data:
             break
         }
-        connection.greeted = true
-        connection.role = hello.role
-        connection.protocolVersion = agreed
-        if hello.role == .controller && controlLoop != nil { connection.migrating = true }
+        connection.lifecycle.greet(role: hello.role, version: agreed, handOff: controlLoop != nil)
         connection.append(HelloReply(version: agreed, role: hello.role,
                                      maxPayload: UInt32(config.maxPayload), serverName: control.serverName),
                           requestID: requestID)

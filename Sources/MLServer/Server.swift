@@ -1,5 +1,5 @@
-import CEpoll
 import Glibc
+import MLEventCore
 import MLModel
 import MLWire
 
@@ -10,7 +10,7 @@ public final class Server: @unchecked Sendable {
     public let control: ControlPlane
     private let shared: LoopShared
     private var loops: [EventLoop] = []  // set in start(), read-only afterwards
-    private var threads: [pthread_t] = []
+    private var threads: [LoopThread] = []
     private var listenFD: Int32 = -1  // set in start(), closed once every loop has stopped
     private let state = Locked(Lifecycle.idle)  // protected by its lock; serialises start/stop
 
@@ -63,7 +63,7 @@ public final class Server: @unchecked Sendable {
         for loop in loops { loop.controlLoop = controlLoop }
         loops.append(controlLoop)
         for loop in loops {
-            threads.append(try Thread.start(name: "mlserve-loop-\(loop.index)") { loop.run() })
+            threads.append(try LoopThread.start(name: "mlserve-loop-\(loop.index)") { loop.run() })
         }
         return port
     }
@@ -81,7 +81,7 @@ public final class Server: @unchecked Sendable {
 
     /// Blocks until every loop has exited.
     public func waitUntilStopped() {
-        for thread in threads { pthread_join(thread, nil) }
+        for thread in threads { thread.join() }
         threads.removeAll()
         if listenFD >= 0 { Glibc.close(listenFD) }
         listenFD = -1
@@ -92,28 +92,4 @@ public final class Server: @unchecked Sendable {
 
     /// Connections the drain deadline closed before their replies were all delivered.
     public var connectionsCutAtDrainDeadline: Int { shared.cutAtDrainDeadline.load(ordering: .relaxed) }
-}
-
-/// Dedicated pthreads for the loops: a Dispatch hop costs 160-250 ns that the loops never pay.
-enum Thread {
-    private final class Box {
-        let body: () -> Void
-        init(_ body: @escaping () -> Void) { self.body = body }
-    }
-
-    static func start(name: String, _ body: @escaping () -> Void) throws -> pthread_t {
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
-        var thread = pthread_t()
-        let result = pthread_create(&thread, nil, { raw in
-            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-            box.body()
-            return nil
-        }, box)
-        guard result == 0 else {
-            Unmanaged<Box>.fromOpaque(box).release()
-            throw SocketError("pthread_create", code: result)
-        }
-        pthread_setname_np(thread, String(name.prefix(15)))
-        return thread
-    }
 }

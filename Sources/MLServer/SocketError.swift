@@ -1,14 +1,5 @@
-import Glibc
+import MLEventCore
 
-/// A failed system call, with the call's name and errno's text.
-public struct SocketError: Error, CustomStringConvertible, Sendable {
-    public let call: String
-    public let code: Int32
-
-    public init(_ call: String, code: Int32 = errno) {
-        self.call = call
-        self.code = code
-    }
-
-    public var description: String { "\(call): \(String(cString: strerror(code))) (errno \(code))" }
-}
+/// A failed system call (socket, bind, epoll, pthread_create...): the event-loop core's error,
+/// under the name the node's API has always used.
+public typealias SocketError = SystemCallError

@@ -2,6 +2,7 @@ import MLTooling
 import Foundation
 import Glibc
 import MLClient
+import MLEventCore
 import MLModel
 import MLWire
 
@@ -90,10 +91,10 @@ struct BenchRun {
         let start = monotonicNanos()
         let t0 = start + UInt64(options.warmupSeconds * 1e9)
         let t1 = t0 + durationNanos
-        let loadThread = BenchThread(name: "mlbench-load") {
+        let loadThread = try LoopThread.start(name: "mlbench-load") {
             driver.run(measureStart: t0, measureEnd: t1)
         }
-        let swapThread = controller.map { c in BenchThread(name: "mlbench-swap") { c.run(measureStart: t0, measureEnd: t1, every: every) } }
+        let swapThread = try controller.map { c in try LoopThread.start(name: "mlbench-swap") { c.run(measureStart: t0, measureEnd: t1, every: every) } }
         var labeller: LabelDriver?
         if options.labelsRate > 0 {
             let client: NodeClient
@@ -104,7 +105,7 @@ struct BenchRun {
             labeller = LabelDriver(client: client, driver: driver, rate: options.labelsRate, connections: options.connections,
                                    rowsPerRequest: options.batch)
         }
-        let labelThread = labeller.map { l in BenchThread(name: "mlbench-label") { l.run(measureStart: t0, measureEnd: t1) } }
+        let labelThread = try labeller.map { l in try LoopThread.start(name: "mlbench-label") { l.run(measureStart: t0, measureEnd: t1) } }
         let progress = ProgressLine(enabled: isatty(2) == 1, label: "mlbench \(swapping ? "swap" : "load")")
         progress.follow(driver: driver, start: start, t0: t0, t1: t1)
         loadThread.join()

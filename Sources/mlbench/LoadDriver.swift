@@ -1,5 +1,5 @@
-import CEpoll
 import Glibc
+import MLEventCore
 import MLWire
 import Synchronization
 
@@ -25,7 +25,7 @@ struct LoadOutcome {
     var failedRequests: Int { errorStatus + malformed + idMismatch + lost }
 }
 
-/// One epoll thread driving every connection, as redis-benchmark does: each connection writes
+/// One epoll thread (the `Poller` core, as the node's loops) driving every connection, as redis-benchmark does: each connection writes
 /// `depth` pre-encoded requests, reads until all are answered, checks each reply, and writes the
 /// next round. Nothing on this path allocates; time is read once per write and once per read.
 ///
@@ -50,7 +50,7 @@ final class LoadDriver: @unchecked Sendable {
     @exclusivity(unchecked) private(set) var outcome = LoadOutcome()
 
     // Load thread only, during `run`.
-    @exclusivity(unchecked) private var epollFD: Int32 = -1
+    @exclusivity(unchecked) private var poller: Poller!
     @exclusivity(unchecked) private var inFlight = 0
     @exclusivity(unchecked) private var openCount = 0
     @exclusivity(unchecked) private var t0: UInt64 = 0
@@ -81,23 +81,26 @@ final class LoadDriver: @unchecked Sendable {
     func run(measureStart: UInt64, measureEnd: UInt64) {
         t0 = measureStart
         t1 = measureEnd
-        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
-        let capacity = 512
-        let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
-        defer { events.deallocate(); Glibc.close(epollFD) }
+        do {
+            poller = try Poller(capacity: 512)
+        } catch {
+            fail("\(error)")
+            finished.store(true, ordering: .releasing)
+            return
+        }
+        defer { poller = nil }
         openCount = count
-        for i in 0..<count { control(i, EPOLL_CTL_ADD, EPOLLIN.rawValue) }
+        for i in 0..<count { poller.add(connections[i].fd, interest: .read, token: UInt64(i)) }
         for i in 0..<count { startRound(connections + i) }
         var measuring = false
         var drainDeadline: UInt64 = 0
         while openCount > 0 {
-            let ready = epoll_wait(epollFD, events, Int32(capacity), 5)
-            if ready < 0 && errno != EINTR { break }
-            for e in 0..<max(0, Int(ready)) {
-                let c = connections + Int(events[e].data.u64)
-                let flags = events[e].events
-                if flags & EPOLLOUT.rawValue != 0 && c.pointee.isOpen { writeRound(c) }
-                if flags & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 && c.pointee.isOpen { readable(c) }
+            guard let ready = poller.wait(timeoutMillis: 5) else { break }
+            for e in 0..<ready {
+                let event = poller.ready(e)
+                let c = connections + Int(event.token)
+                if event.writable && c.pointee.isOpen { writeRound(c) }
+                if event.readable && c.pointee.isOpen { readable(c) }
             }
             progress.store(outcome.responses, ordering: .relaxed)
             let now = monotonicNanos()
@@ -166,14 +169,7 @@ final class LoadDriver: @unchecked Sendable {
 
     private func setWantsWrite(_ c: UnsafeMutablePointer<BenchConnection>, _ wants: Bool) {
         c.pointee.wantsWrite = wants
-        control(c - connections, EPOLL_CTL_MOD, EPOLLIN.rawValue | (wants ? EPOLLOUT.rawValue : 0))
-    }
-
-    private func control(_ index: Int, _ operation: Int32, _ flags: UInt32) {
-        var event = epoll_event()
-        event.events = flags
-        event.data.u64 = UInt64(index)
-        epoll_ctl(epollFD, operation, connections[index].fd, &event)
+        poller.modify(c.pointee.fd, interest: wants ? [.read, .write] : .read, token: UInt64(c - connections))
     }
 
     // MARK: Reading
@@ -283,7 +279,7 @@ final class LoadDriver: @unchecked Sendable {
         outcome.lost += c.pointee.outstanding
         inFlight -= c.pointee.outstanding
         c.pointee.outstanding = 0
-        epoll_ctl(epollFD, EPOLL_CTL_DEL, c.pointee.fd, nil)
+        poller.remove(c.pointee.fd)
         Glibc.close(c.pointee.fd)
         c.pointee.isOpen = false
         openCount -= 1
