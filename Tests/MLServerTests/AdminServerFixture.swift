@@ -1,11 +1,13 @@
 import Foundation
 import Glibc
-import MLServer
+@testable import MLServer
 import XCTest
 
-/// Shared fixture: the admin server over real sockets on 127.0.0.1, port 0, with the fake backend.
+/// Shared fixture: the admin server over real sockets on 127.0.0.1, port 0, with the fake backend
+/// and a manual clock, so no timer fires unless a test advances it.
 class AdminServerTestCase: XCTestCase {
     var backend: FakeAdminBackend!
+    var clock: ManualAdminClock!
     var server: AdminServer!
     var port: UInt16 = 0
     let auth = "Authorization: Bearer \(FakeAdminBackend.token)\r\n"
@@ -19,12 +21,22 @@ class AdminServerTestCase: XCTestCase {
         server = nil
     }
 
+    /// Starts a fresh server with `configuration`, its clock replaced by a new manual one.
     func start(_ configuration: AdminServer.Configuration) throws {
         server?.stop()
         backend = FakeAdminBackend()
+        clock = ManualAdminClock()
+        var configuration = configuration
+        configuration.clock = clock.adminClock
         server = AdminServer(port: 0, backend: backend, configuration: configuration)
         port = try server.start()
         XCTAssertNotEqual(port, 0)
+    }
+
+    /// Moves the clock by `nanos` and returns once the server has checked its timers at the new time.
+    func advanceClock(nanos: UInt64, file: StaticString = #filePath, line: UInt = #line) {
+        clock.advance(nanos: nanos)
+        XCTAssertTrue(server.runTimersForTests(), "the poll loop did not sweep its timers", file: file, line: line)
     }
 
     func get(_ path: String) throws -> TestResponse {

@@ -61,12 +61,16 @@ final class AdminServerLimitsTests: AdminServerTestCase {
         try start(configuration)
         let slow = try TestHTTPClient(port: port)
         slow.send("GET /health HTTP/1.1\r\nHost: t\r\n")  // never finished
-        let started = Date()
+        // Answered after `slow` connected, so `slow` was accepted first (the backlog is FIFO) and
+        // its deadline runs from the clock's start.
         for _ in 0..<3 { XCTAssertEqual(try get("/health").status, 200) }
-        XCTAssertLessThan(Date().timeIntervalSince(started), 0.9, "others are served while the slow request waits")
+        XCTAssertTrue(slow.isOpenAndSilent(), "others are served while the slow request waits")
+        advanceClock(nanos: 999_999_999)
+        XCTAssertTrue(slow.isOpenAndSilent(), "408 before the request timeout")
+        advanceClock(nanos: 1)
         let r = slow.readResponse()
         XCTAssertEqual(r?.status, 408)
-        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 0.9)
+        XCTAssertEqual(r?.headers["date"], "Sat, 28 Feb 2026 12:00:01 GMT", "the Date header reads the injected clock")
         XCTAssertTrue(slow.isClosedByPeer())
     }
 
@@ -77,6 +81,9 @@ final class AdminServerLimitsTests: AdminServerTestCase {
         let client = try TestHTTPClient(port: port)
         client.send("GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
         XCTAssertEqual(client.readResponse()?.status, 200)
+        advanceClock(nanos: 199_999_999)
+        XCTAssertTrue(client.isOpenAndSilent(), "closed before the idle timeout")
+        advanceClock(nanos: 1)
         XCTAssertTrue(client.isClosedByPeer())
     }
 

@@ -12,7 +12,7 @@ final class AdminServerTests: AdminServerTestCase {
         XCTAssertEqual(r.status, 200)
         XCTAssertEqual(r.headers["content-type"], "application/json")
         XCTAssertEqual(r.body, "{\"status\":\"ok\",\"uptime_ms\":123456}\n")
-        XCTAssertNotNil(r.headers["date"])
+        XCTAssertEqual(r.headers["date"], "Sat, 28 Feb 2026 12:00:00 GMT", "from the injected clock")
     }
 
     func testReadyIs200ThenServiceUnavailableWithReason() throws {

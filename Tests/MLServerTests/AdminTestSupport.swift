@@ -195,6 +195,15 @@ final class TestHTTPClient {
         }
     }
 
+    /// True if, right now, the connection is open and nothing has arrived on it: no byte, no EOF,
+    /// no reset. Does not wait (loopback delivers what the server sent before it returns).
+    func isOpenAndSilent() -> Bool {
+        guard buffer.isEmpty else { return false }
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+    }
+
     /// True if the server closed the connection (EOF or reset) within the receive timeout.
     func isClosedByPeer() -> Bool {
         var byte: UInt8 = 0

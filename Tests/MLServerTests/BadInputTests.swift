@@ -140,7 +140,8 @@ final class BadInputTests: XCTestCase {
     }
 }
 
-/// Polls `condition` for up to `seconds`.
+/// Polls `condition` for up to `seconds`. The 10 ms pause is the polling interval of a bounded
+/// wait on a real condition, not synchronisation: it returns as soon as `condition` holds.
 func waitUntil(seconds: Double = 10, _ condition: () -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {

@@ -92,9 +92,11 @@ final class LabelTests: XCTestCase {
         let data = try node.client()
         let row = demoRows(1)[0].features
         _ = try data.predict(row, predictionID: 1)
-        // Let the window's age pass (the clock is the condition), then label.
-        let deadline = Date().addingTimeInterval(0.25)
-        while Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        // The node stamped prediction 1 from this clock before it answered: with at most this value.
+        let predictedBy = MLServer.Clock.monotonicNanos()
+        // Expired means strictly older than the window's 0.2 s on the node's clock: wait for that
+        // condition on the same clock (nothing but time can make it true), then label.
+        XCTAssertTrue(waitUntil { MLServer.Clock.monotonicNanos() - predictedBy > 200_000_000 })
         let labeller = try node.client(role: .labeller)
         XCTAssertEqual(try labeller.label([(1, 1)]), LabelReply(matched: 0, unmatched: 0, expired: 1, duplicate: 0))
         // Far more ids than the window holds: the oldest are evicted, so labels for them are unmatched.

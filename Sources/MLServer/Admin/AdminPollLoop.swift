@@ -13,6 +13,8 @@ final class AdminPollLoop {
     private let wake: AdminWake
     private let backend: any AdminBackend & Sendable
     private let configuration: AdminServer.Configuration
+    /// `configuration.clock`: the only time this loop reads.
+    private let clock: AdminClock
     /// Rollback and reload run here, one at a time, so probes stay answered during a slow load.
     private let controlQueue = DispatchQueue(label: "mlserve.admin.control")
     private var connections: [UInt64: AdminConnection] = [:]
@@ -27,6 +29,7 @@ final class AdminPollLoop {
         self.wake = wake
         self.backend = backend
         self.configuration = configuration
+        self.clock = configuration.clock
     }
 
     deinit { readBuffer.deallocate() }
@@ -38,7 +41,7 @@ final class AdminPollLoop {
         while true {
             fds.removeAll(keepingCapacity: true)
             ids.removeAll(keepingCapacity: true)
-            let before = Clock.monotonicNanos()
+            let before = clock.monotonicNanos()
             fds.append(pollfd(fd: wake.readFD, events: Int16(POLLIN), revents: 0))
             fds.append(pollfd(fd: before >= listenerPausedUntil ? listenFD : -1, events: Int16(POLLIN), revents: 0))
             for connection in connections.values {
@@ -49,12 +52,15 @@ final class AdminPollLoop {
                 ids.append(connection.id)
             }
             _ = poll(&fds, nfds_t(fds.count), pollTimeoutMillis(now: before))  // EINTR: just go round
-            let now = Clock.monotonicNanos()
+            var completions: [AdminWake.Completion] = [], afterSweep: [@Sendable () -> Void] = []
             if fds[0].revents != 0 {
-                let (completions, stop) = wake.drain()
-                if stop { break }
-                for completion in completions { complete(completion, now: now) }
+                let drained = wake.drain()
+                if drained.stop { break }
+                (completions, afterSweep) = (drained.completions, drained.afterSweep)
             }
+            // Read after draining: a test that moved the clock and then nudged is swept at the new time.
+            let now = clock.monotonicNanos()
+            for completion in completions { complete(completion, now: now) }
             if fds[1].revents & Int16(POLLIN) != 0 { acceptPending(now: now) }
             for (i, id) in ids.enumerated() {
                 let revents = fds[i + 2].revents
@@ -62,6 +68,7 @@ final class AdminPollLoop {
                 handle(connection, revents: revents, now: now)
             }
             sweepTimeouts(now: now)
+            for done in afterSweep { done() }
         }
         for connection in Array(connections.values) { close(connection) }
         Glibc.close(listenFD)
@@ -84,7 +91,7 @@ final class AdminPollLoop {
             guard connections.count < configuration.maxConnections else {
                 // Answer rather than leave the peer hanging in the backlog; best effort, then close.
                 AdminSocket.sendOnce(fd, AdminRouter.respond(to: HTTPParseError(503, "too many admin connections"),
-                                                             nowMicros: Clock.wallMicros()).serialized(keepAlive: false))
+                                                             nowMicros: clock.wallMicros()).serialized(keepAlive: false))
                 Glibc.close(fd)
                 continue
             }
@@ -170,7 +177,7 @@ final class AdminPollLoop {
                 guard let next = try connection.parser.next() else { break }
                 request = next
             } catch {
-                refuse(connection, AdminRouter.respond(to: error, nowMicros: Clock.wallMicros()), now: now)
+                refuse(connection, AdminRouter.respond(to: error, nowMicros: clock.wallMicros()), now: now)
                 return true
             }
             answered = true
@@ -178,14 +185,14 @@ final class AdminPollLoop {
             let keepAlive = request.keepAlive
             if AdminRouter.isMutation(request) {
                 connection.phase = .awaitingBackend
-                let backend = self.backend, wake = self.wake, id = connection.id
+                let backend = self.backend, wake = self.wake, clock = self.clock, id = connection.id
                 controlQueue.async {
-                    let response = AdminRouter.respond(to: request, backend: backend, nowMicros: Clock.wallMicros())
+                    let response = AdminRouter.respond(to: request, backend: backend, nowMicros: clock.wallMicros())
                     wake.post(AdminWake.Completion(connectionID: id, bytes: response.serialized(keepAlive: keepAlive), keepAlive: keepAlive))
                 }
                 break
             }
-            let response = AdminRouter.respond(to: request, backend: backend, nowMicros: Clock.wallMicros())
+            let response = AdminRouter.respond(to: request, backend: backend, nowMicros: clock.wallMicros())
             connection.enqueue(response.serialized(keepAlive: keepAlive, includeBody: request.method != "HEAD"), now: now)
             if !keepAlive { connection.phase = .closingAfterWrite }
         }
@@ -251,7 +258,7 @@ final class AdminPollLoop {
                 if let started = connection.requestStartedAt, now >= started + configuration.requestTimeoutNanos {
                     // Slowloris: the request did not finish in time. Say so, then close.
                     refuse(connection, AdminRouter.respond(to: HTTPParseError(408, "request not completed in time"),
-                                                           nowMicros: Clock.wallMicros()), now: now)
+                                                           nowMicros: clock.wallMicros()), now: now)
                     flush(connection, now: now)
                     continue
                 }

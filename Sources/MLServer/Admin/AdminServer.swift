@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import MLModel
 
@@ -30,6 +31,8 @@ public final class AdminServer: Sendable {
         /// Per connection: stop answering pipelined requests while this much output is unsent.
         public var maxOutputBytes = 1 << 20
         public var limits = HTTPRequestParser.Limits()
+        /// What every timer above and the `Date` header read; tests pass a manual one.
+        public var clock = AdminClock.system
 
         public init() {}
     }
@@ -98,6 +101,16 @@ public final class AdminServer: Sendable {
         stopped.wake.requestStop()
         pthread_join(stopped.thread, nil)
         stopped.wake.close()
+    }
+
+    /// Tests: makes the poll loop re-read the injected clock and run every timer against it, and
+    /// returns once it has (true), or false if the server is not running or the loop did not get
+    /// round to it within 5 s. A manual clock that jumps does not wake `poll()` by itself.
+    func runTimersForTests() -> Bool {
+        guard let wake = running.withLock({ $0?.wake }) else { return false }
+        let done = DispatchSemaphore(value: 0)
+        guard wake.nudge(then: { done.signal() }) else { return false }
+        return done.wait(timeout: .now() + 5) == .success
     }
 }
 

@@ -1,9 +1,9 @@
 import Glibc
 import MLModel
 
-/// The hand-off from other threads to the admin poll thread: finished backend calls and the stop
-/// request, plus the self-pipe that wakes `poll()` for them. The only admin state shared between
-/// threads; everything in it is protected by `state`'s lock.
+/// The hand-off from other threads to the admin poll thread: finished backend calls, the stop
+/// request and test nudges, plus the self-pipe that wakes `poll()` for them. The only admin state
+/// shared between threads; everything in it is protected by `state`'s lock.
 final class AdminWake: Sendable {
     /// A response produced off the poll thread, for connection `connectionID`.
     struct Completion: Sendable {
@@ -17,6 +17,8 @@ final class AdminWake: Sendable {
         /// can never be closed (and its number reused) between the check and the write.
         var writeFD: Int32
         var completions: [Completion] = []
+        /// Called by the poll thread after its next timer sweep (`nudge`).
+        var afterSweep: [@Sendable () -> Void] = []
         var stopRequested = false
     }
 
@@ -50,13 +52,28 @@ final class AdminWake: Sendable {
         }
     }
 
-    /// Poll thread: empties the pipe and takes what was posted.
-    func drain() -> (completions: [Completion], stop: Bool) {
+    /// Wakes the poll thread with nothing to deliver, so that it re-reads the clock and sweeps its
+    /// timers; `then` runs on the poll thread after that sweep. False once closed.
+    func nudge(then: @escaping @Sendable () -> Void) -> Bool {
+        state.withLock { state in
+            guard state.writeFD >= 0 else { return false }
+            state.afterSweep.append(then)
+            Self.signal(state.writeFD)
+            return true
+        }
+    }
+
+    /// Poll thread: empties the pipe and takes what was posted. The caller reads the clock after
+    /// this, so a nudge taken here is answered by a sweep that saw the time it was posted at.
+    func drain() -> (completions: [Completion], afterSweep: [@Sendable () -> Void], stop: Bool) {
         var sink = [UInt8](repeating: 0, count: 64)
         while sink.withUnsafeMutableBytes({ Glibc.read(readFD, $0.baseAddress, $0.count) }) > 0 {}
         return state.withLock { state in
-            defer { state.completions.removeAll() }
-            return (state.completions, state.stopRequested)
+            defer {
+                state.completions.removeAll()
+                state.afterSweep.removeAll()
+            }
+            return (state.completions, state.afterSweep, state.stopRequested)
         }
     }
 

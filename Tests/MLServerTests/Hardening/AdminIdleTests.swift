@@ -11,6 +11,11 @@ final class AdminIdleTests: AdminServerTestCase {
         configuration.requestTimeoutNanos = 300_000_000
         try start(configuration)
         let silent = try TestHTTPClient(port: port)
+        // Answered after `silent` connected, so `silent` was accepted first (the backlog is FIFO).
+        XCTAssertEqual(try get("/health").status, 200)
+        advanceClock(nanos: 299_999_999)
+        XCTAssertTrue(silent.isOpenAndSilent(), "408 before the request deadline")
+        advanceClock(nanos: 1)
         XCTAssertEqual(silent.readResponse()?.status, 408)
         XCTAssertTrue(silent.isClosedByPeer())
     }

@@ -138,6 +138,9 @@ final class ConnectionLimitTests: XCTestCase {
         XCTAssertTrue(node.logged.contains("event=out_of_descriptors"), node.logged)
 
         // One more waits in the backlog while descriptors stay exhausted: the loop must sleep.
+        // This sleep is the measurement, not synchronisation: "does not spin" is CPU used over an
+        // interval, and no event marks its end. A loop spinning on the readable listener burns
+        // about a core (~100 ticks a second); a sleeping node next to none; 50 sits between.
         let waiting = try NodeClient(node.endpoint, timeout: 10)
         let before = cpuTicks(node.pid)
         usleep(1_000_000)
