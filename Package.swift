@@ -43,6 +43,7 @@ let package = Package(
         .executableTarget(name: "mlbench", dependencies: ["MLClient", "MLWire", "MLModel", "MLEventCore", "CEpoll", "MLCommandLine", "MLTooling"]),
 
         .testTarget(name: "MLWireTests", dependencies: ["MLWire"]),
+        .testTarget(name: "MLEventCoreTests", dependencies: ["MLEventCore"]),
         .testTarget(name: "MLModelTests", dependencies: ["MLModel", "MLWire"]),
         .testTarget(name: "MLImportTests", dependencies: ["MLImport", "MLModel", "MLTooling"],
                     exclude: ["Fixtures"]),

@@ -3,12 +3,13 @@ import Glibc
 
 /// The admin server's event loop: one thread, `poll()` over the listener, the wake pipe and every
 /// connection. Level-triggered, one `read` per readiness, responses written as soon as they exist.
-/// All fields are poll-thread only, except what goes through `wake` (see `AdminWake`).
+/// All fields are poll-thread only, except what goes through `wake` (see `AdminWake`); the loop
+/// is built on the starting thread and handed to the poll thread once, hence `@unchecked`.
 ///
 /// `poll` rather than the data path's epoll: a few dozen operator connections, no C shim, and the
 /// whole interest set is rebuilt from connection state each turn, which leaves no registration
 /// to get out of sync.
-final class AdminPollLoop {
+final class AdminPollLoop: @unchecked Sendable {
     private let listenFD: Int32
     private let wake: AdminWake
     private let backend: any AdminBackend & Sendable
@@ -42,7 +43,7 @@ final class AdminPollLoop {
             fds.removeAll(keepingCapacity: true)
             ids.removeAll(keepingCapacity: true)
             let before = clock.monotonicNanos()
-            fds.append(pollfd(fd: wake.readFD, events: Int16(POLLIN), revents: 0))
+            fds.append(pollfd(fd: wake.fd, events: Int16(POLLIN), revents: 0))
             fds.append(pollfd(fd: before >= listenerPausedUntil ? listenFD : -1, events: Int16(POLLIN), revents: 0))
             for connection in connections.values {
                 var events: Int16 = 0

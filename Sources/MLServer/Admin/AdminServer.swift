@@ -1,5 +1,6 @@
 import Dispatch
 import Glibc
+import MLEventCore
 import MLModel
 
 /// The node's admin HTTP server: its own listener and one `poll()` thread, independent of the
@@ -38,7 +39,7 @@ public final class AdminServer: Sendable {
     }
 
     private struct Running {
-        var thread: pthread_t
+        var thread: LoopThread
         var wake: AdminWake
         var port: UInt16
     }
@@ -73,18 +74,13 @@ public final class AdminServer: Sendable {
             }
             let bound = Listener.boundPort(listenFD)
             let loop = AdminPollLoop(listenFD: listenFD, wake: wake, backend: backend, configuration: configuration)
-            let body = Unmanaged.passRetained(ThreadBody { loop.run() })
-            var thread = pthread_t()
-            let created = pthread_create(&thread, nil, { raw in
-                guard let raw else { return nil }
-                Unmanaged<ThreadBody>.fromOpaque(raw).takeRetainedValue().run()
-                return nil
-            }, body.toOpaque())
-            guard created == 0 else {
-                body.release()
+            let thread: LoopThread
+            do {
+                thread = try LoopThread.start(name: "mlserve-admin") { loop.run() }
+            } catch {
                 wake.close()
                 Glibc.close(listenFD)
-                throw SocketError("pthread_create", code: created)
+                throw error
             }
             running = Running(thread: thread, wake: wake, port: bound)
             return bound
@@ -99,7 +95,7 @@ public final class AdminServer: Sendable {
             return running
         }) else { return }
         stopped.wake.requestStop()
-        pthread_join(stopped.thread, nil)
+        stopped.thread.join()
         stopped.wake.close()
     }
 
@@ -112,10 +108,4 @@ public final class AdminServer: Sendable {
         guard wake.nudge(then: { done.signal() }) else { return false }
         return done.wait(timeout: .now() + 5) == .success
     }
-}
-
-/// Carries the poll loop's closure through pthread_create's `void *`.
-private final class ThreadBody {
-    let run: () -> Void
-    init(_ run: @escaping () -> Void) { self.run = run }
 }
