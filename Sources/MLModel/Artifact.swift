@@ -125,7 +125,7 @@ public struct Artifact: Equatable, Sendable {
         [Float](repeating: 1 / Float(ScoreBins.count), count: ScoreBins.count)
     }
 
-    /// Checks every rule of ARTIFACT.md §4; `source` names the file in the error message.
+    /// Checks every rule of ARTIFACT.md §5; `source` names the file in the error message.
     public func validate(source: String) throws(ArtifactError) {
         func fail(_ problem: String) -> ArtifactError { .invalid(source, problem) }
         let nameBytes = name.utf8.count, versionBytes = version.utf8.count

@@ -1,7 +1,7 @@
 import Glibc
 import MLWire
 
-/// Reads and checks artifact files (ARTIFACT.md §4). Order of checks: size and magic
+/// Reads and checks artifact files (ARTIFACT.md §5). Order of checks: size and magic
 /// (INVALID_ARGUMENT), declared length vs file length (INVALID_ARGUMENT: a truncated file is a
 /// shape problem even though its digest is then wrong too), trailing digest (DATA_LOSS), expected
 /// checksum (DATA_LOSS), then every field (INVALID_ARGUMENT). No count read from the file sizes an

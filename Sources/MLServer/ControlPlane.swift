@@ -61,37 +61,39 @@ public final class ControlPlane: Sendable {
     /// while a state file records slots: serving anything else would break the promise that the
     /// last acknowledged version is the one that serves.
     public static func restoreState(stateFile: StateFile?, defaultActive: String, defaultStandby: String?,
-                                    recovery: StateFile.Recovery = .refuse, defaultsGiven: Bool = false) -> Result<Restored, SlotError> {
-        do {
+                                    recovery: StateFile.Recovery = .refuse, defaultsGiven: Bool = false) -> Result<Restored, StartupError> {
+        func load(_ artifact: String, expectedChecksum: Digest32 = .zero) throws(StartupError) -> Model {
+            switch ModelLoader.load(artifact, expectedChecksum: expectedChecksum) {
+            case .success(let model): return model
+            case .failure(let error): throw StartupError(.artifact, error.message)
+            }
+        }
+        do throws(StartupError) {
             let loaded = try stateFile?.load(recovery: recovery)
             if let stateFile, let record = loaded?.record {
                 if defaultsGiven {
-                    throw SlotError(.failedPrecondition,
+                    throw StartupError(.conflictingDefaults,
                         "--active/--standby were given but state file \(stateFile.path) records the slots (active \(record.active?.version ?? "none"), generation \(record.generation)); they apply only to a node without state. Drop them to restore the recorded slots, or pass --recover-state defaults to start from them (generations continue above \(record.generation))")
                 }
-                func load(_ slot: StateFile.SlotRecord?) -> Result<Model?, SlotError> {
-                    guard let slot else { return .success(nil) }
-                    let expected = Digest32(hex: slot.checksum) ?? .zero
-                    return ModelLoader.load(slot.artifact, expectedChecksum: expected).map { $0 }
+                func recorded(_ slot: StateFile.SlotRecord?) throws(StartupError) -> Model? {
+                    guard let slot else { return nil }
+                    return try load(slot.artifact, expectedChecksum: Digest32(hex: slot.checksum) ?? .zero)
                 }
-                let active = try load(record.active).get()
-                let standby = try load(record.standby).get()
-                return .success(Restored(pair: SlotPair(active: active, standby: standby, generation: record.generation),
+                return .success(Restored(pair: SlotPair(active: try recorded(record.active), standby: try recorded(record.standby),
+                                                        generation: record.generation),
                                          recovery: loaded?.recovery))
             }
-            let active = try ModelLoader.load(defaultActive).get()
-            let standby = try defaultStandby.map { try ModelLoader.load($0).get() }
+            let active = try load(defaultActive)
+            let standby = try defaultStandby.map { name throws(StartupError) in try load(name) }
             let generation = (loaded?.generationFloor ?? 0) + 1
             return .success(Restored(pair: SlotPair(active: active, standby: standby, generation: generation), recovery: loaded?.recovery))
-        } catch let error as SlotError {
-            return .failure(error)
         } catch {
-            return .failure(SlotError(.internal, "\(error)"))
+            return .failure(error)
         }
     }
 
     /// `restoreState` without the recovery note, strict about damage.
-    public static func restore(stateFile: StateFile?, defaultActive: String, defaultStandby: String?) -> Result<SlotPair, SlotError> {
+    public static func restore(stateFile: StateFile?, defaultActive: String, defaultStandby: String?) -> Result<SlotPair, StartupError> {
         restoreState(stateFile: stateFile, defaultActive: defaultActive, defaultStandby: defaultStandby).map(\.pair)
     }
 

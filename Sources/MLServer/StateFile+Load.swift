@@ -34,15 +34,15 @@ extension StateFile {
     }
 
     /// The record to restore, strictly: damage is an error. nil when there is no file yet.
-    public func read() throws(SlotError) -> Record? {
+    public func read() throws(StartupError) -> Record? {
         try load(recovery: .refuse).record
     }
 
-    public func load(recovery: Recovery) throws(SlotError) -> Loaded {
+    public func load(recovery: Recovery) throws(StartupError) -> Loaded {
         let readFD = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard readFD >= 0 else {
             if errno == ENOENT { return Loaded(record: nil, generationFloor: 0, recovery: nil) }
-            throw SlotError(.internal, "cannot read state file \(path): \(String(cString: strerror(errno)))")
+            throw StartupError(.stateFileUnusable, "cannot read state file \(path): \(String(cString: strerror(errno)))")
         }
         defer { Glibc.close(readFD) }
         var status = stat()
@@ -95,7 +95,7 @@ extension StateFile {
                           recovery: "\(damage); started from --active/--standby above generation \(above) as --recover-state defaults asked")
         default:
             let older = newest.map { "--recover-state older-record to start from the intact record (generation \($0.record.generation)), or " } ?? ""
-            throw SlotError(.dataLoss, "\(damage). Refusing to start: the lost record may be an acknowledged swap. Start with \(older)--recover-state defaults to start from --active/--standby")
+            throw StartupError(.damagedState, "\(damage). Refusing to start: the lost record may be an acknowledged swap. Start with \(older)--recover-state defaults to start from --active/--standby")
         }
     }
 
@@ -111,7 +111,7 @@ extension StateFile {
         switch parseRegion(region) {
         case .success(let parsed): return .valid(sequence: parsed.sequence, record: parsed.record)
         case .failure(let problem):
-            return .damaged(problem.message, sequence: headerSequence(region))
+            return .damaged(problem.text, sequence: headerSequence(region))
         }
     }
 
@@ -123,25 +123,30 @@ extension StateFile {
         return UInt64(fields[2].dropFirst(4))
     }
 
-    static func parseRegion(_ region: [UInt8]) -> Result<(sequence: UInt64, record: Record), SlotError> {
+    /// What is wrong with a region that is not blank and does not hold a record.
+    struct RegionProblem: Error {
+        let text: String
+    }
+
+    static func parseRegion(_ region: [UInt8]) -> Result<(sequence: UInt64, record: Record), RegionProblem> {
         guard let newline = region.firstIndex(of: UInt8(ascii: "\n")) else {
-            return .failure(SlotError(.dataLoss, "no header line"))
+            return .failure(RegionProblem(text: "no header line"))
         }
         let fields = String(decoding: region[..<newline], as: UTF8.self).split(separator: " ")
         guard fields.count == 5, "\(fields[0]) \(fields[1])" == magic,
               fields[2].hasPrefix("seq="), let sequence = UInt64(fields[2].dropFirst(4)),
               fields[3].hasPrefix("len="), let length = Int(fields[3].dropFirst(4)),
               fields[4].hasPrefix("sha256="), let digest = Digest32(hex: String(fields[4].dropFirst(7))) else {
-            return .failure(SlotError(.dataLoss, "bad header"))
+            return .failure(RegionProblem(text: "bad header"))
         }
         let start = newline + 1
-        guard length >= 0, start + length <= region.count else { return .failure(SlotError(.dataLoss, "truncated record")) }
+        guard length >= 0, start + length <= region.count else { return .failure(RegionProblem(text: "truncated record")) }
         let json = Array(region[start..<(start + length)])
-        guard SHA256.hash(json) == digest else { return .failure(SlotError(.dataLoss, "digest mismatch (torn write or corruption)")) }
+        guard SHA256.hash(json) == digest else { return .failure(RegionProblem(text: "digest mismatch (torn write or corruption)")) }
         do {
             return .success((sequence, try JSONDecoder().decode(Record.self, from: Data(json))))
         } catch {
-            return .failure(SlotError(.dataLoss, "record does not parse: \(error)"))
+            return .failure(RegionProblem(text: "record does not parse: \(error)"))
         }
     }
 }

@@ -59,9 +59,9 @@ public final class StateFile: @unchecked Sendable {
     /// start, so a node that could not record a swap never starts serving. A file created here
     /// and not completed is removed again (no 0-byte leftover), and with `fsync` the directory
     /// entry is flushed too.
-    public func prepare() throws(SlotError) {
-        let failure = lock.withLock { () -> SlotError? in
-            do throws(SlotError) { try openLocked() } catch { return error }
+    public func prepare() throws(StartupError) {
+        let failure = lock.withLock { () -> StartupError? in
+            do throws(SlotError) { try openLocked() } catch { return StartupError(.stateFileUnusable, error.message) }
             return nil
         }
         if let failure { throw failure }

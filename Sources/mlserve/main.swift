@@ -232,10 +232,8 @@ func runNode() {
     let initial = restored.pair
     let control = ControlPlane(initial: initial, stateFile: stateFile, token: token.token, labellerToken: labeller?.token, serverName: options.name,
                                modelDirectory: options.modelDirectory, stateRecovery: restored.recovery, warmupRows: options.warmupRows)
-    do {
-        try stateFile?.prepare()
-        try stateFile?.write(initial)
-    } catch { fail("cannot write state file: \(error.message)", code: 1) }
+    do throws(StartupError) { try stateFile?.prepare() } catch { fail("cannot write state file: \(error.message)", code: 1) }
+    do throws(SlotError) { try stateFile?.write(initial) } catch { fail("cannot write state file: \(error.message)", code: 1) }
 
     let server = Server(config: options.config, control: control)
     let port: UInt16

@@ -119,7 +119,7 @@ final class DurabilityTests: XCTestCase {
         try Data("{not json".utf8).write(to: URL(fileURLWithPath: path))
         let result = ControlPlane.restore(stateFile: StateFile(path: path, fsync: false), defaultActive: "builtin:v2.0", defaultStandby: nil)
         guard case .failure(let error) = result else { return XCTFail("started on a corrupt state file") }
-        XCTAssertEqual(error.status, .dataLoss)
+        XCTAssertEqual(error.kind, .damagedState)
         XCTAssertTrue(error.message.contains(path))
     }
 
@@ -165,7 +165,7 @@ final class StateFileTornWriteTests: XCTestCase {
         try handle.close()
         // The torn record may have been acknowledged: no silent fallback.
         XCTAssertThrowsError(try StateFile(path: path, fsync: false).read()) { error in
-            XCTAssertEqual((error as? SlotError)?.status, .dataLoss)
+            XCTAssertEqual((error as? StartupError)?.kind, .damagedState)
         }
         let loaded = try StateFile(path: path, fsync: false).load(recovery: .olderRecord)
         XCTAssertEqual(loaded.record?.generation, 7)
