@@ -77,15 +77,20 @@ public enum NodeLog {
                 return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { address in
                     var ip = address.pointee.sin6_addr
                     inet_ntop(AF_INET6, &ip, &text, socklen_t(text.count))
-                    return "[\(String(cString: text))]:\(UInt16(bigEndian: address.pointee.sin6_port))"
+                    return "[\(Self.text(text))]:\(UInt16(bigEndian: address.pointee.sin6_port))"
                 }
             }
             return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address in
                 var ip = address.pointee.sin_addr
                 inet_ntop(AF_INET, &ip, &text, socklen_t(text.count))
-                return "\(String(cString: text)):\(UInt16(bigEndian: address.pointee.sin_port))"
+                return "\(Self.text(text)):\(UInt16(bigEndian: address.pointee.sin_port))"
             }
         }
+    }
+
+    /// A NUL-terminated C buffer as text (what inet_ntop wrote).
+    private static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 
