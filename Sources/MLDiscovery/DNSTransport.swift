@@ -106,21 +106,24 @@ public struct DNSTransport: Sendable {
         let fd = socket(family, type | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw failure("socket") }
         var storage = sockaddr_storage()
-        var length: socklen_t
+        // Copies a sockaddr_in or sockaddr_in6 into `storage`; its size is the length connect takes.
+        func store<Address>(_ address: inout Address) -> socklen_t {
+            withUnsafeBytes(of: &address) { raw in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: raw) } }
+            return socklen_t(MemoryLayout<Address>.size)
+        }
+        let length: socklen_t
         if family == AF_INET {
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = server.port.bigEndian
             inet_pton(AF_INET, server.host, &address.sin_addr)
-            withUnsafeBytes(of: &address) { raw in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: raw) } }
-            length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            length = store(&address)
         } else {
             var address = sockaddr_in6()
             address.sin6_family = sa_family_t(AF_INET6)
             address.sin6_port = server.port.bigEndian
             inet_pton(AF_INET6, server.host, &address.sin6_addr)
-            withUnsafeBytes(of: &address) { raw in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: raw) } }
-            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+            length = store(&address)
         }
         let result = withUnsafePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, length) }

@@ -3,31 +3,24 @@ import MLWire
 
 /// Why an artifact was refused (or could not be written). `status` is what a LoadStandby reply
 /// carries; `message` names the file and the problem, so an operator can act on it as is.
-public struct ArtifactError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var status: Status
-    public var reason: Reason
-    public var message: String
+public typealias ArtifactError = Refusal<ArtifactRefusal>
 
-    public init(_ status: Status, _ reason: Reason, _ message: String) {
-        self.status = status
-        self.reason = reason
-        self.message = message
-    }
-
+public enum ArtifactRefusal: DescribedRefusalKind {
     /// The reason that goes with each status an artifact can be refused with.
-    public init(_ status: Status, _ message: String) {
-        let reason: Reason = switch status {
+    public static func reason(for status: Status) -> Reason {
+        switch status {
         case .notFound: .artifactNotFound
         case .dataLoss: .checksumMismatch
         case .invalidArgument: .artifactInvalid
         case .failedPrecondition: .artifactUnreadable
         default: .internalBug
         }
-        self.init(status, reason, message)
     }
 
-    public var description: String { "\(status.name): \(message)" }
+    public static func description(of error: ArtifactError) -> String { "\(error.status.name): \(error.message)" }
+}
 
+extension ArtifactError {
     static func invalid(_ source: String, _ problem: String) -> ArtifactError {
         ArtifactError(.invalidArgument, "artifact \(source): \(problem)")
     }

@@ -21,20 +21,12 @@ public final class SlotPair: Sendable {
 
 /// Why a slot change was refused: the wire status and reason it is answered with, and a message
 /// for people. Nothing changed when one of these is returned.
-public struct SlotError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var status: Status
-    public var reason: Reason
-    public var message: String
-    public init(_ status: Status, _ reason: Reason, _ message: String) {
-        self.status = status
-        self.reason = reason
-        self.message = message
-    }
+public typealias SlotError = Refusal<SlotRefusal>
+
+public enum SlotRefusal: DescribedRefusalKind {
     /// A refusal whose reason is not one a caller decides on.
-    public init(_ status: Status, _ message: String) {
-        self.init(status, status == .internal ? .internalBug : .unspecified, message)
-    }
-    public var description: String { "\(status) \(reason): \(message)" }
+    public static func reason(for status: Status) -> Reason { status == .internal ? .internalBug : .unspecified }
+    public static func description(of error: SlotError) -> String { "\(error.status) \(error.reason): \(error.message)" }
 }
 
 /// What a control operation changed: the pair before and after.

@@ -15,7 +15,7 @@ final class CounterBlock: @unchecked Sendable {
 /// cache line shared with another loop — and Metrics readers on other threads load them relaxed.
 /// That keeps the prediction path free of locks and shared atomics, and TSan-clean. A struct of
 /// one pointer, so the hot path copies it without touching a reference count.
-struct CounterCells: @unchecked Sendable {
+struct CounterCells: SingleWriterCellLayout, @unchecked Sendable {
     static let requests = 0
     /// Requests the model failed (a non-finite score, INTERNAL): the only errors a rollback reads.
     static let modelErrors = 1
@@ -41,18 +41,9 @@ struct CounterCells: @unchecked Sendable {
     static let labelDelayBase = scoreBase + ScoreBins.count
     static let size = labelDelayBase + LatencyBuckets.count
 
-    private let cells = SingleWriterCells(count: CounterCells.size)
+    let cells = SingleWriterCells(count: CounterCells.size)
 
     init() {}
-
-    func free() { cells.free() }
-
-    /// Single-writer increment: only the owning loop calls this.
-    @inline(__always)
-    func add(_ index: Int, _ amount: UInt64 = 1) { cells.add(index, amount) }
-
-    @inline(__always)
-    func value(_ index: Int) -> UInt64 { cells.value(index) }
 
     /// One request's worth of accounting for a predicted row.
     @inline(__always)

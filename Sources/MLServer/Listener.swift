@@ -15,29 +15,22 @@ enum Listener {
         guard fd >= 0 else { throw SocketError("socket") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var bound: Int32
+        // nil: `host` is not an IP address of the family it looks like.
+        let bound: Int32?
         if v6 {
             var address = sockaddr_in6()
             address.sin6_family = sa_family_t(AF_INET6)
             address.sin6_port = port.bigEndian
-            guard inet_pton(AF_INET6, host, &address.sin6_addr) == 1 else {
-                Glibc.close(fd)
-                throw SocketError("inet_pton(\(host)): not an IP address", code: EINVAL)
-            }
-            bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-            }
+            bound = inet_pton(AF_INET6, host, &address.sin6_addr) == 1 ? bind(fd, &address) : nil
         } else {
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = port.bigEndian
-            guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
-                Glibc.close(fd)
-                throw SocketError("inet_pton(\(host)): not an IP address", code: EINVAL)
-            }
-            bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
+            bound = inet_pton(AF_INET, host, &address.sin_addr) == 1 ? bind(fd, &address) : nil
+        }
+        guard let bound else {
+            Glibc.close(fd)
+            throw SocketError("inet_pton(\(host)): not an IP address", code: EINVAL)
         }
         guard bound == 0 else {
             let code = errno
@@ -50,6 +43,13 @@ enum Listener {
             throw SocketError("listen", code: code)
         }
         return fd
+    }
+
+    /// bind(2) with a sockaddr_in or sockaddr_in6, its size taken from the type.
+    private static func bind<Address>(_ fd: Int32, _ address: inout Address) -> Int32 {
+        withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<Address>.size)) }
+        }
     }
 
     /// The port a socket is bound to (after binding port 0).

@@ -4,7 +4,7 @@ import Synchronization
 /// Shadow counters of one (active, standby) pair on one event loop. Same discipline as
 /// `CounterCells`: one writer (the loop's thread) doing relaxed load + store, Metrics readers
 /// loading relaxed from other threads; a struct of one pointer, so the hot path copies it freely.
-struct ShadowCells: @unchecked Sendable {
+struct ShadowCells: SingleWriterCellLayout, @unchecked Sendable {
     static let rows = 0
     static let agreements = 1
     static let standbyErrors = 2
@@ -17,18 +17,9 @@ struct ShadowCells: @unchecked Sendable {
     static let activeScoreBase = standbyScoreBase + ScoreBins.count
     static let size = activeScoreBase + ScoreBins.count
 
-    private let cells = SingleWriterCells(count: ShadowCells.size)
+    let cells = SingleWriterCells(count: ShadowCells.size)
 
     init() {}
-
-    func free() { cells.free() }
-
-    /// Single-writer increment: only the owning loop calls this.
-    @inline(__always)
-    func add(_ index: Int, _ amount: UInt64 = 1) { cells.add(index, amount) }
-
-    @inline(__always)
-    func value(_ index: Int) -> UInt64 { cells.value(index) }
 
     /// One shadowed row both models scored.
     @inline(__always)

@@ -59,20 +59,17 @@ extension ControlFlags {
     }
 }
 
-/// Swap active and standby, fenced on the version the caller believes is active
-/// (PROTOCOL.md §11.10). Empty `expectedActive` means unfenced: allowed, not recommended.
-/// `fence` nil is the v1 layout; a v2 connection always carries one.
-public struct SwapRequest: WireMessage {
-    public static let messageType = MessageType.swap
+/// SWAP and ROLLBACK requests share one layout: the active version the caller expects, then
+/// the v2 fence. Each message names only its type; the codec is written once, here.
+public protocol FencedFlipRequest: WireMessage {
+    /// Empty: unfenced (allowed, not recommended).
+    var expectedActive: String { get }
+    /// nil is the v1 layout; a v2 connection always carries one.
+    var fence: SwapFence? { get }
+    init(expectedActive: String, fence: SwapFence?)
+}
 
-    public var expectedActive: String
-    public var fence: SwapFence?
-
-    public init(expectedActive: String, fence: SwapFence? = nil) {
-        self.expectedActive = expectedActive
-        self.fence = fence
-    }
-
+extension FencedFlipRequest {
     public var payloadSize: Int { ByteWriter.size(of: expectedActive) + (fence?.size ?? 0) }
 
     public func write(to w: inout ByteWriter) {
@@ -81,35 +78,30 @@ public struct SwapRequest: WireMessage {
     }
 
     public init(from r: inout ByteReader) throws(WireError) {
-        expectedActive = try r.readString("expected_active", limit: Limits.version)
-        fence = r.version >= 2 ? try SwapFence(from: &r, type: Self.messageType) : nil
+        let expectedActive = try r.readString("expected_active", limit: Limits.version)
+        self.init(expectedActive: expectedActive, fence: r.version >= 2 ? try SwapFence(from: &r, type: Self.messageType) : nil)
     }
+
+    /// The fence fields the node checks (the same for Swap and Rollback).
+    public var parts: (expectedActive: String, fence: SwapFence?) { (expectedActive, fence) }
+}
+
+/// Swap active and standby, fenced on the version the caller believes is active
+/// (PROTOCOL.md §11.10).
+public struct SwapRequest: FencedFlipRequest {
+    public static let messageType = MessageType.swap
+    public var expectedActive: String
+    public var fence: SwapFence?
+    public init(expectedActive: String, fence: SwapFence? = nil) { (self.expectedActive, self.fence) = (expectedActive, fence) }
 }
 
 /// The runbook's rollback: the same flip as Swap, answered with the runbook's fields
 /// (PROTOCOL.md §11.11).
-public struct RollbackRequest: WireMessage {
+public struct RollbackRequest: FencedFlipRequest {
     public static let messageType = MessageType.rollback
-
     public var expectedActive: String
     public var fence: SwapFence?
-
-    public init(expectedActive: String, fence: SwapFence? = nil) {
-        self.expectedActive = expectedActive
-        self.fence = fence
-    }
-
-    public var payloadSize: Int { ByteWriter.size(of: expectedActive) + (fence?.size ?? 0) }
-
-    public func write(to w: inout ByteWriter) {
-        w.write(string: expectedActive)
-        fence?.write(to: &w)
-    }
-
-    public init(from r: inout ByteReader) throws(WireError) {
-        expectedActive = try r.readString("expected_active", limit: Limits.version)
-        fence = r.version >= 2 ? try SwapFence(from: &r, type: Self.messageType) : nil
-    }
+    public init(expectedActive: String, fence: SwapFence? = nil) { (self.expectedActive, self.fence) = (expectedActive, fence) }
 }
 
 /// What a completed swap or rollback did: the runbook's previous_version / rolled_back_to /
@@ -150,34 +142,31 @@ public struct SwapOutcome: Equatable, Sendable {
     }
 }
 
-public struct SwapReply: WireMessage {
+/// SWAP_REPLY and ROLLBACK_REPLY carry the same `SwapOutcome`; only the type byte differs.
+public protocol SwapOutcomeReply: WireMessage {
+    var outcome: SwapOutcome { get }
+    init(_ outcome: SwapOutcome)
+}
+
+extension SwapOutcomeReply {
+    public var payloadSize: Int { outcome.size }
+    public func write(to w: inout ByteWriter) { outcome.write(to: &w) }
+    public init(from r: inout ByteReader) throws(WireError) { self.init(try SwapOutcome(from: &r)) }
+}
+
+public struct SwapReply: SwapOutcomeReply {
     public static let messageType = MessageType.swapReply
     public var outcome: SwapOutcome
     public init(_ outcome: SwapOutcome) { self.outcome = outcome }
-    public var payloadSize: Int { outcome.size }
-    public func write(to w: inout ByteWriter) { outcome.write(to: &w) }
-    public init(from r: inout ByteReader) throws(WireError) { outcome = try SwapOutcome(from: &r) }
 }
 
-public struct RollbackReply: WireMessage {
+public struct RollbackReply: SwapOutcomeReply {
     public static let messageType = MessageType.rollbackReply
     public var outcome: SwapOutcome
     public init(_ outcome: SwapOutcome) { self.outcome = outcome }
-    public var payloadSize: Int { outcome.size }
-    public func write(to w: inout ByteWriter) { outcome.write(to: &w) }
-    public init(from r: inout ByteReader) throws(WireError) { outcome = try SwapOutcome(from: &r) }
 }
 
 extension Limits {
     /// Operation ids (LOAD_STANDBY, SWAP, ROLLBACK v2; INFO_REPLY v2).
     public static let operationID = 64
-}
-
-extension SwapRequest {
-    /// The fence fields the node checks (the same for Swap and Rollback).
-    public var parts: (expectedActive: String, fence: SwapFence?) { (expectedActive, fence) }
-}
-
-extension RollbackRequest {
-    public var parts: (expectedActive: String, fence: SwapFence?) { (expectedActive, fence) }
 }

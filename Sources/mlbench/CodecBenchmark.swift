@@ -13,12 +13,10 @@ import MLWire
 /// timed in thread CPU time.
 /// Allocation check (none per frame): the heap allocation count valgrind reports does not grow
 /// with `--iterations`; see bench/README.md.
-enum CodecBenchmark {
-    static let subcommand = Subcommand(
-        name: "codec",
-        summary: "encode/decode cost of a 32-feature Predict frame, and pipelined decode throughput",
-        usage: "mlbench codec [--frames N] [--runs R] [--iterations I] [--features F]",
-        run: { CodecBenchmark.main($0) })
+enum CodecBenchmark: Benchmark {
+    static let name = "codec"
+    static let summary = "encode/decode cost of a 32-feature Predict frame, and pipelined decode throughput"
+    static let usageLine = "mlbench codec [--frames N] [--runs R] [--iterations I] [--features F]"
 
     struct Options {
         var frames = 1000

@@ -7,12 +7,10 @@ import MLModel
 /// (raw little-endian float32, row-major, as bench/parity/kernel_vs_xgboost.py writes them) or
 /// are synthetic (uniform in [−3, 3], 10% NaN when the model accepts missing values).
 /// One discarded warm-up, then `--runs` runs; median and min–max in thread CPU time.
-enum KernelBenchmark {
-    static let subcommand = Subcommand(
-        name: "kernel",
-        summary: "single-thread ns per row of an artifact's inference kernel at a batch size",
-        usage: "mlbench kernel --artifact A [--rows N] [--batch B] [--runs R] [--data ROWS.f32] [--allow-debug]",
-        run: { KernelBenchmark.main($0) })
+enum KernelBenchmark: Benchmark {
+    static let name = "kernel"
+    static let summary = "single-thread ns per row of an artifact's inference kernel at a batch size"
+    static let usageLine = "mlbench kernel --artifact A [--rows N] [--batch B] [--runs R] [--data ROWS.f32] [--allow-debug]"
 
     struct Options {
         var artifact: String?

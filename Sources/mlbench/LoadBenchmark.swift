@@ -3,12 +3,10 @@ import Glibc
 
 /// `mlbench load`: predictions/s and client-side latency percentiles from one epoll thread
 /// driving every connection, with each reply checked.
-enum LoadBenchmark {
-    static let subcommand = Subcommand(
-        name: "load",
-        summary: "predictions/s and latency percentiles, one epoll thread driving every connection",
-        usage: "mlbench load [-c N] [-P N] [-d S] [--warmup S] [--batch N] [--ids [--labels-rate F]] [--node HOST:PORT] [--json] [--svg PATH]",
-        run: { LoadBenchmark.main($0) })
+enum LoadBenchmark: Benchmark {
+    static let name = "load"
+    static let summary = "predictions/s and latency percentiles, one epoll thread driving every connection"
+    static let usageLine = "mlbench load [-c N] [-P N] [-d S] [--warmup S] [--batch N] [--ids [--labels-rate F]] [--node HOST:PORT] [--json] [--svg PATH]"
 
     static let usage = """
     mlbench load — prediction throughput and latency, redis-benchmark style

@@ -1,11 +1,9 @@
 /// `mlbench swap`: the load of `mlbench load` plus a controller swapping active ↔ standby every
 /// `--swap-every` ms (fenced, alternating), with correctness counters that must all stay zero.
-enum SwapBenchmark {
-    static let subcommand = Subcommand(
-        name: "swap",
-        summary: "swap round trip and prediction latency around swaps under load, with correctness counters",
-        usage: "mlbench swap [load options] [--swap-every MS] [--near MS] [--check]",
-        run: { SwapBenchmark.main($0) })
+enum SwapBenchmark: Benchmark {
+    static let name = "swap"
+    static let summary = "swap round trip and prediction latency around swaps under load, with correctness counters"
+    static let usageLine = "mlbench swap [load options] [--swap-every MS] [--near MS] [--check]"
 
     static let usage = """
     mlbench swap — swap latency under load, and correctness of every prediction across swaps

@@ -2,8 +2,8 @@
 //
 //     mlbench <scenario> [options]      mlbench --help
 //
-// To add a scenario: write `<Name>Benchmark.swift` with a `static let subcommand = Subcommand(...)`
-// and list it in `Subcommand.all` below.
+// To add a scenario: write `<Name>Benchmark.swift` with an enum conforming to `Benchmark`
+// and list its `subcommand` in `Subcommand.all` below.
 import Glibc
 
 /// One `mlbench` scenario: its name on the command line, a line for `--help`, and its entry point

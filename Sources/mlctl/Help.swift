@@ -17,6 +17,17 @@ enum Help {
           --clock-skew S      bound on node vs controller wall-clock difference, waited out after a lost reply (default 0.5)
         """
 
+    /// What deploy, swap and rollback share, said once in each of their pages.
+    static let fleetRules = """
+        Fleet rules (deploy, swap, rollback): one operation per fleet at a time — a lock in --db that other
+        controllers see; a second one is refused with who holds it (exit 7) or waits --lock-wait S; a lock
+        silent for --stale-lock S (default 120) is taken over. Nodes are visited in sorted endpoint order.
+        Every swap names the active AND the standby phase 1 saw and carries a deadline; a swap whose reply is
+        lost is `unknown` until the node's Info (read after the deadline + --clock-skew) says what it did.
+        The intended state is recorded (FLEET_DESIRED) so `watch` converges nodes that could not be settled.
+        Exit 0 only when every node serves the intended version; 5 when nodes differ or one is unknown.
+        """
+
     static var exitCodes: String {
         "EXIT CODES:\n" + ExitCode.allCases.map { "  \($0.rawValue)  \($0.meaning)" }.joined(separator: "\n")
     }
@@ -89,13 +100,7 @@ enum Help {
             If a swap fails part-way the nodes that moved are swapped back (fenced). Recorded in DEPLOYMENTS.
             Nodes already serving the artifact are left alone, standby included (already_active).
             --force: reload even the active artifact into standby, and swap to a standby that is not warm.
-            Fleet rules (deploy, swap, rollback): one operation per fleet at a time — a lock in --db that other
-            controllers see; a second one is refused with who holds it (exit 7) or waits --lock-wait S; a lock
-            silent for --stale-lock S (default 120) is taken over. Nodes are visited in sorted endpoint order.
-            Every swap names the active AND the standby phase 1 saw and carries a deadline; a swap whose reply is
-            lost is `unknown` until the node's Info (read after the deadline + --clock-skew) says what it did.
-            The intended state is recorded (FLEET_DESIRED) so `watch` converges nodes that could not be settled.
-            Exit 0 only when every node serves the intended version; 5 when nodes differ or one is unknown.
+            \(fleetRules)
             --shadow DURATION (30s, 5m, 500ms): verify before you swap. After the load, wait until every standby
             is warm, let it score the node's own traffic next to the active for DURATION (SET_SHADOW), then judge
             each node with the gate: label agreement, F1 vs the active's on the same labelled rows, standby p99,
@@ -110,13 +115,7 @@ enum Help {
         case "swap": body = """
             mlctl swap --expect VERSION [--lock-wait S] [--force] — swap active <-> standby on every node whose active
             is VERSION (two-phase, like deploy). Refused where the standby holds the active's version (SAME_VERSION).
-            Fleet rules (deploy, swap, rollback): one operation per fleet at a time — a lock in --db that other
-            controllers see; a second one is refused with who holds it (exit 7) or waits --lock-wait S; a lock
-            silent for --stale-lock S (default 120) is taken over. Nodes are visited in sorted endpoint order.
-            Every swap names the active AND the standby phase 1 saw and carries a deadline; a swap whose reply is
-            lost is `unknown` until the node's Info (read after the deadline + --clock-skew) says what it did.
-            The intended state is recorded (FLEET_DESIRED) so `watch` converges nodes that could not be settled.
-            Exit 0 only when every node serves the intended version; 5 when nodes differ or one is unknown.
+            \(fleetRules)
             """
         case "rollback": body = """
             mlctl rollback [--expect VERSION] — runbook step 2 on every node: swap back to the standby (the previous
@@ -124,13 +123,7 @@ enum Help {
             flip back. Prints the runbook's response: status, previous_version, rolled_back_to, timestamp (UTC).
             Recorded in DEPLOYMENTS with actor 'manual'. Refused (SAME_VERSION, exit 1) where the standby holds the
             version already active: that "rollback" would change nothing.
-            Fleet rules (deploy, swap, rollback): one operation per fleet at a time — a lock in --db that other
-            controllers see; a second one is refused with who holds it (exit 7) or waits --lock-wait S; a lock
-            silent for --stale-lock S (default 120) is taken over. Nodes are visited in sorted endpoint order.
-            Every swap names the active AND the standby phase 1 saw and carries a deadline; a swap whose reply is
-            lost is `unknown` until the node's Info (read after the deadline + --clock-skew) says what it did.
-            The intended state is recorded (FLEET_DESIRED) so `watch` converges nodes that could not be settled.
-            Exit 0 only when every node serves the intended version; 5 when nodes differ or one is unknown.
+            \(fleetRules)
             """
         case "incidents": body = "mlctl incidents [--limit N] [--status investigating|resolved|rollback_failed|paused|dry_run] [--id ID] — INCIDENTS, newest first."
         case "resolve": body = "mlctl resolve INCIDENT [--note TEXT] — mark an incident resolved by hand. A 'paused' incident holds its node (no automatic action on that version) until resolved or until `mlctl rollback` changes the version."

@@ -47,36 +47,36 @@ public struct PrometheusRules {
                 expr: 'sum by (version) (rate(mlserve_anomalies_total[5m])) / mlserve:predictions:rate5m'
           - name: mlserve-runbook
             rules:
-              - alert: MLServeModelErrorRateHigh
-                expr: '\(errorExpression)'
-                for: 2m
-                labels: { severity: critical, action: rollback }
-                annotations:
-                  summary: 'Model errors above \(Self.percent(policy.errorRateLimit)) for version {{ $labels.version }}'
-                  runbook: 'Roll back: mlctl rollback --expect {{ $labels.version }} (mlctl watch does it by itself)'
-              - alert: MLServeLatencyP99HighAfterDeploy
-                expr: '\(latencyExpression)'
-                for: 2m
-                labels: { severity: critical, action: rollback }
-                annotations:
-                  summary: 'p99 above \(p99Seconds) s for version {{ $labels.version }} within \(deployWindow) of a swap'
-                  runbook: 'Roll back: mlctl rollback --expect {{ $labels.version }}'
-              - alert: MLServeAnomalyRateHigh
-                expr: '\(anomalyExpression)'
-                for: 10m
-                labels: { severity: warning, action: investigate }
-                annotations:
-                  summary: 'Anomaly rate above \(multiplier)x its \(baselineWindow) baseline'
-                  runbook: 'Investigate (no rollback): mlctl incidents; check the input data upstream'
-              - alert: MLServeNodeDown
-                expr: 'up{job="\(job)"} == 0'
-                for: 1m
-                labels: { severity: critical, action: alert }
-                annotations:
-                  summary: 'mlserve node {{ $labels.instance }} is not answering scrapes'
-                  runbook: 'mlctl health --node <host:port>; restart the node; its slot state survives'
+        \(alerts.map(\.rule).joined(separator: "\n"))
 
         """
+    }
+
+    /// The runbook's alerts, in the order the rules file lists them.
+    var alerts: [PrometheusAlert] { [errorAlert, latencyAlert, anomalyAlert, nodeDownAlert] }
+
+    var errorAlert: PrometheusAlert {
+        PrometheusAlert(name: "MLServeModelErrorRateHigh", expr: errorExpression, pending: "2m", severity: "critical", action: "rollback",
+                        summary: "Model errors above \(Self.percent(policy.errorRateLimit)) for version {{ $labels.version }}",
+                        runbook: "Roll back: mlctl rollback --expect {{ $labels.version }} (mlctl watch does it by itself)")
+    }
+
+    var latencyAlert: PrometheusAlert {
+        PrometheusAlert(name: "MLServeLatencyP99HighAfterDeploy", expr: latencyExpression, pending: "2m", severity: "critical", action: "rollback",
+                        summary: "p99 above \(p99Seconds) s for version {{ $labels.version }} within \(deployWindow) of a swap",
+                        runbook: "Roll back: mlctl rollback --expect {{ $labels.version }}")
+    }
+
+    var anomalyAlert: PrometheusAlert {
+        PrometheusAlert(name: "MLServeAnomalyRateHigh", expr: anomalyExpression, pending: "10m", severity: "warning", action: "investigate",
+                        summary: "Anomaly rate above \(multiplier)x its \(baselineWindow) baseline",
+                        runbook: "Investigate (no rollback): mlctl incidents; check the input data upstream")
+    }
+
+    var nodeDownAlert: PrometheusAlert {
+        PrometheusAlert(name: "MLServeNodeDown", expr: "up{job=\"\(job)\"} == 0", pending: "1m", severity: "critical", action: "alert",
+                        summary: "mlserve node {{ $labels.instance }} is not answering scrapes",
+                        runbook: "mlctl health --node <host:port>; restart the node; its slot state survives")
     }
 
     /// Below `min_requests` asked in 5 minutes nothing is judged, as in the controller.
@@ -135,10 +135,7 @@ public struct PrometheusRules {
               - eval_time: 15m
                 alertname: MLServeModelErrorRateHigh
                 exp_alerts:
-                  - exp_labels: { severity: critical, action: rollback, version: v2.1 }
-                    exp_annotations:
-                      summary: 'Model errors above \(Self.percent(policy.errorRateLimit)) for version v2.1'
-                      runbook: 'Roll back: mlctl rollback --expect v2.1 (mlctl watch does it by itself)'
+        \(errorAlert.expected(labels: ", version: v2.1", ["version": "v2.1"]))
           # p99: slow v2.1 right after a swap (fires); the same slowness with no swap in the
           # window (does not); fast v2.0 after a swap (does not).
           - interval: 1m
@@ -154,10 +151,7 @@ public struct PrometheusRules {
               - eval_time: 15m
                 alertname: MLServeLatencyP99HighAfterDeploy
                 exp_alerts:
-                  - exp_labels: { severity: critical, action: rollback, version: v2.1 }
-                    exp_annotations:
-                      summary: 'p99 above \(p99Seconds) s for version v2.1 within \(deployWindow) of a swap'
-                      runbook: 'Roll back: mlctl rollback --expect v2.1'
+        \(latencyAlert.expected(labels: ", version: v2.1", ["version": "v2.1"]))
           - interval: 1m
             input_series:
               - { series: 'mlserve_active_generation{\(labels)}', values: '2x\(windowMinutes + 20)' }
@@ -177,10 +171,7 @@ public struct PrometheusRules {
               - eval_time: \(anomalyEnd)m
                 alertname: MLServeAnomalyRateHigh
                 exp_alerts:
-                  - exp_labels: { severity: warning, action: investigate }
-                    exp_annotations:
-                      summary: 'Anomaly rate above \(multiplier)x its \(baselineWindow) baseline'
-                      runbook: 'Investigate (no rollback): mlctl incidents; check the input data upstream'
+        \(anomalyAlert.expected())
           # … or \(lowAnomalies) (stays below).
           - interval: 1m
             input_series:
@@ -202,10 +193,7 @@ public struct PrometheusRules {
               - eval_time: 6m
                 alertname: MLServeNodeDown
                 exp_alerts:
-                  - exp_labels: { severity: critical, action: alert, job: \(job), instance: '10.0.0.5:7071' }
-                    exp_annotations:
-                      summary: 'mlserve node 10.0.0.5:7071 is not answering scrapes'
-                      runbook: 'mlctl health --node <host:port>; restart the node; its slot state survives'
+        \(nodeDownAlert.expected(labels: ", job: \(job), instance: '10.0.0.5:7071'", ["instance": "10.0.0.5:7071"]))
           # The recording rules, on the error-rate series above.
           - interval: 1m
             input_series:

@@ -36,20 +36,16 @@ public struct ShadowGate: Codable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
-        try PolicyFile.checkKeys(decoder, CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
-            try c.decodeIfPresent(T.self, forKey: key) ?? fallback
-        }
+        let c = try PolicyFile.strictContainer(decoder, keyedBy: CodingKeys.self)
         let d = ShadowGate()
-        minAgreement = try value(.minAgreement, d.minAgreement)
-        f1DropLimit = try value(.f1DropLimit, d.f1DropLimit)
-        minLabels = try value(.minLabels, d.minLabels)
-        requireLabels = try value(.requireLabels, d.requireLabels)
-        standbyP99LimitMs = try value(.standbyP99LimitMs, d.standbyP99LimitMs)
-        maxStandbyErrors = try value(.maxStandbyErrors, d.maxStandbyErrors)
-        driftIncreaseLimit = try value(.driftIncreaseLimit, d.driftIncreaseLimit)
-        minRows = try value(.minRows, d.minRows)
+        minAgreement = try c.value(.minAgreement, or: d.minAgreement)
+        f1DropLimit = try c.value(.f1DropLimit, or: d.f1DropLimit)
+        minLabels = try c.value(.minLabels, or: d.minLabels)
+        requireLabels = try c.value(.requireLabels, or: d.requireLabels)
+        standbyP99LimitMs = try c.value(.standbyP99LimitMs, or: d.standbyP99LimitMs)
+        maxStandbyErrors = try c.value(.maxStandbyErrors, or: d.maxStandbyErrors)
+        driftIncreaseLimit = try c.value(.driftIncreaseLimit, or: d.driftIncreaseLimit)
+        minRows = try c.value(.minRows, or: d.minRows)
     }
 
     public static func decode(_ data: Data) throws(PolicyError) -> ShadowGate {

@@ -39,22 +39,18 @@ extension ControlStore {
     }
 
     private func deployments(where condition: String, _ parameters: [SQLiteValue], limit: Int) throws(SQLiteError) -> [DeploymentRow] {
-        let statement = try database.prepare("""
+        try database.query("""
             SELECT \(Self.deploymentColumns) FROM DEPLOYMENTS WHERE \(condition)
             ORDER BY timestamp DESC, id DESC LIMIT \(max(0, limit))
-            """)
-        try statement.bind(parameters)
-        var rows: [DeploymentRow] = []
-        while try statement.step() {
-            rows.append(DeploymentRow(
+            """, parameters) { statement in
+            DeploymentRow(
                 id: statement.int64(0), timestamp: SQLTime.date(statement.string(1)) ?? Date(timeIntervalSince1970: 0),
                 // The CHECK constraint keeps other values out; a hand-edited row degrades to swap.
                 action: DeploymentAction(rawValue: statement.string(2)) ?? .swap, actor: statement.string(3),
                 node: statement.string(4), fromVersion: statement.optionalString(5), toVersion: statement.optionalString(6),
                 generation: statement.optionalInt64(7), swapMicros: statement.optionalDouble(8),
                 status: statement.string(9), detail: statement.optionalString(10), operationID: statement.optionalString(11),
-                why: TriggerRecord.read(statement, from: 12)))
+                why: TriggerRecord.read(statement, from: 12))
         }
-        return rows
     }
 }

@@ -50,24 +50,20 @@ extension ControlStore {
     }
 
     private func incidents(where condition: String, _ parameters: [SQLiteValue], limit: Int) throws(SQLiteError) -> [IncidentRow] {
-        let statement = try database.prepare("""
+        try database.query("""
             SELECT \(Self.incidentColumns) FROM INCIDENTS WHERE \(condition)
             ORDER BY created_at DESC, rowid DESC LIMIT \(max(0, limit))
-            """)
-        try statement.bind(parameters)
-        var rows: [IncidentRow] = []
-        while try statement.step() {
+            """, parameters) { statement in
             // Rows inserted by hand with the runbook's SQL get datetime('now') defaults, still parseable.
             let created = SQLTime.date(statement.string(7)) ?? Date(timeIntervalSince1970: 0)
-            rows.append(IncidentRow(
+            return IncidentRow(
                 incidentID: statement.string(0), alertType: statement.string(1), severity: statement.string(2),
                 affectedComponent: statement.string(3), rootCause: statement.string(4),
                 resolution: statement.optionalString(5), status: statement.string(6), createdAt: created,
                 updatedAt: SQLTime.date(statement.string(8)) ?? created, modelName: statement.optionalString(9),
                 node: statement.optionalString(10), fromVersion: statement.optionalString(11),
                 toVersion: statement.optionalString(12), stabilityOutcome: statement.optionalString(13),
-                notes: statement.optionalString(14), why: TriggerRecord.read(statement, from: 15)))
+                notes: statement.optionalString(14), why: TriggerRecord.read(statement, from: 15))
         }
-        return rows
     }
 }

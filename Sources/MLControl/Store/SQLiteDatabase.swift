@@ -80,6 +80,16 @@ public final class SQLiteDatabase {
         return try statement.allRows()
     }
 
+    /// Prepares, binds `parameters` to ?1...?n and makes one value of each row with `row`, which
+    /// reads the statement's current row.
+    public func query<Row>(_ sql: String, _ parameters: [SQLiteValue] = [], row: (SQLiteStatement) -> Row) throws(SQLiteError) -> [Row] {
+        let statement = try prepare(sql)
+        try statement.bind(parameters)
+        var rows: [Row] = []
+        while try statement.step() { rows.append(row(statement)) }
+        return rows
+    }
+
     /// Prepares, binds and runs a statement that returns no rows; answers the rows changed.
     @discardableResult
     public func run(_ sql: String, _ parameters: [SQLiteValue] = []) throws(SQLiteError) -> Int {

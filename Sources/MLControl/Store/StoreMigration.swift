@@ -6,6 +6,31 @@ struct StoreMigration: Sendable {
     var description: String
     var sql: String
 
+    // Steps 2 and 3 repeat what steps 1 and 3 say about DEPLOYMENTS and INCIDENTS; these pieces
+    // say it once. The SQL text each step runs is the same, to the byte, as the released step's.
+
+    /// DEPLOYMENTS' columns from `actor` to `status`, as step 1 made them and step 2 copies them.
+    /// The lines after the first are indented as they stand inside the CREATE TABLE.
+    private static let deploymentsMiddle = """
+        actor        TEXT NOT NULL,
+            node         TEXT NOT NULL,
+            from_version TEXT,
+            to_version   TEXT,
+            generation   INTEGER,
+            swap_micros  REAL,
+            status       TEXT NOT NULL,
+        """
+
+    /// Why each trigger fired (step 3): the same columns on INCIDENTS and DEPLOYMENTS.
+    private static let triggerColumns = [
+        "trigger_rule TEXT", "observed_value REAL", "baseline_value REAL", "threshold REAL",
+        "sample_count INTEGER", "trigger_action TEXT", "dry_run INTEGER NOT NULL DEFAULT 0",
+    ]
+
+    private static func addColumns(_ table: String, _ columns: [String]) -> String {
+        columns.map { "ALTER TABLE \(table) ADD COLUMN \($0);" }.joined(separator: "\n")
+    }
+
     /// The schema in force. Timestamps are TEXT in SQLite's 'YYYY-MM-DD HH:MM:SS' UTC form so
     /// `datetime('now', …)` comparisons in the runbook's queries work on them.
     static let all: [StoreMigration] = [
@@ -52,13 +77,7 @@ struct StoreMigration: Sendable {
                 id           INTEGER PRIMARY KEY,
                 timestamp    TEXT NOT NULL,
                 action       TEXT NOT NULL CHECK (action IN ('deploy', 'swap', 'rollback')),
-                actor        TEXT NOT NULL,
-                node         TEXT NOT NULL,
-                from_version TEXT,
-                to_version   TEXT,
-                generation   INTEGER,
-                swap_micros  REAL,
-                status       TEXT NOT NULL,
+                \(deploymentsMiddle)
                 detail       TEXT
             );
             CREATE INDEX DEPLOYMENTS_by_node_time ON DEPLOYMENTS (node, timestamp);
@@ -70,13 +89,7 @@ struct StoreMigration: Sendable {
                 id           INTEGER PRIMARY KEY,
                 timestamp    TEXT NOT NULL,
                 action       TEXT NOT NULL CHECK (action IN ('deploy', 'swap', 'rollback', 'reconcile')),
-                actor        TEXT NOT NULL,
-                node         TEXT NOT NULL,
-                from_version TEXT,
-                to_version   TEXT,
-                generation   INTEGER,
-                swap_micros  REAL,
-                status       TEXT NOT NULL,
+                \(deploymentsMiddle)
                 detail       TEXT,
                 operation_id TEXT
             );
@@ -111,27 +124,12 @@ struct StoreMigration: Sendable {
             """),
         // error_rate keeps its name for the runbook's queries and from now on holds the model's
         // error rate (model_error_rate); rows written before this step mixed in client errors.
-        StoreMigration(version: 3, description: "labels, split error rates, drift noise floor; why each trigger fired", sql: """
-            ALTER TABLE MODEL_METRICS ADD COLUMN label_count INTEGER;
-            ALTER TABLE MODEL_METRICS ADD COLUMN label_coverage REAL;
-            ALTER TABLE MODEL_METRICS ADD COLUMN model_error_rate REAL;
-            ALTER TABLE MODEL_METRICS ADD COLUMN client_error_rate REAL;
-            ALTER TABLE MODEL_METRICS ADD COLUMN drift_expected REAL;
-            ALTER TABLE INCIDENTS ADD COLUMN trigger_rule TEXT;
-            ALTER TABLE INCIDENTS ADD COLUMN observed_value REAL;
-            ALTER TABLE INCIDENTS ADD COLUMN baseline_value REAL;
-            ALTER TABLE INCIDENTS ADD COLUMN threshold REAL;
-            ALTER TABLE INCIDENTS ADD COLUMN sample_count INTEGER;
-            ALTER TABLE INCIDENTS ADD COLUMN trigger_action TEXT;
-            ALTER TABLE INCIDENTS ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0;
-            ALTER TABLE DEPLOYMENTS ADD COLUMN trigger_rule TEXT;
-            ALTER TABLE DEPLOYMENTS ADD COLUMN observed_value REAL;
-            ALTER TABLE DEPLOYMENTS ADD COLUMN baseline_value REAL;
-            ALTER TABLE DEPLOYMENTS ADD COLUMN threshold REAL;
-            ALTER TABLE DEPLOYMENTS ADD COLUMN sample_count INTEGER;
-            ALTER TABLE DEPLOYMENTS ADD COLUMN trigger_action TEXT;
-            ALTER TABLE DEPLOYMENTS ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0;
-            """),
+        StoreMigration(version: 3, description: "labels, split error rates, drift noise floor; why each trigger fired", sql: [
+            addColumns("MODEL_METRICS", ["label_count INTEGER", "label_coverage REAL", "model_error_rate REAL",
+                                         "client_error_rate REAL", "drift_expected REAL"]),
+            addColumns("INCIDENTS", triggerColumns),
+            addColumns("DEPLOYMENTS", triggerColumns),
+        ].joined(separator: "\n")),
         // Fleet discovery (`--nodes dns:`/`srv:`): nodes appearing and vanishing between watch
         // rounds, and lookups failing (the last good set is kept) and recovering.
         StoreMigration(version: 4, description: "FLEET", sql: """

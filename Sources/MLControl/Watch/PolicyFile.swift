@@ -18,13 +18,15 @@ enum PolicyFile {
         }
     }
 
-    static func checkKeys<Known: CodingKey & CaseIterable & RawRepresentable>(_ decoder: Decoder, _: Known.Type) throws
-        where Known.RawValue == String {
+    /// The decoder's container for `Known`, once no key outside `Known` is present.
+    static func strictContainer<Known: CodingKey & CaseIterable & RawRepresentable>(_ decoder: Decoder, keyedBy _: Known.Type) throws
+        -> KeyedDecodingContainer<Known> where Known.RawValue == String {
         let present = try decoder.container(keyedBy: AnyKey.self)
         let unknown = present.allKeys.map(\.stringValue).filter { Known(rawValue: $0) == nil }.sorted()
         guard unknown.isEmpty else {
             throw PolicyError.unknownKeys(unknown, known: Known.allCases.map(\.rawValue))
         }
+        return try decoder.container(keyedBy: Known.self)
     }
 
     /// Any key at all, to list what the file holds.
@@ -33,5 +35,12 @@ enum PolicyFile {
         var intValue: Int? { nil }
         init(stringValue: String) { self.stringValue = stringValue }
         init?(intValue: Int) { nil }
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A missing key keeps its default.
+    func value<T: Decodable>(_ key: Key, or fallback: T) throws -> T {
+        try decodeIfPresent(T.self, forKey: key) ?? fallback
     }
 }

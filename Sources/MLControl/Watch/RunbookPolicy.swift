@@ -79,27 +79,23 @@ public struct RunbookPolicy: Codable, Equatable, Sendable {
 
     /// Missing keys keep their defaults; unknown keys are an error.
     public init(from decoder: Decoder) throws {
-        try PolicyFile.checkKeys(decoder, CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
-            try c.decodeIfPresent(T.self, forKey: key) ?? fallback
-        }
+        let c = try PolicyFile.strictContainer(decoder, keyedBy: CodingKeys.self)
         let d = RunbookPolicy()
-        f1DropLimit = try value(.f1DropLimit, d.f1DropLimit)
-        latencyP99LimitMs = try value(.latencyP99LimitMs, d.latencyP99LimitMs)
-        deployWindowSeconds = try value(.deployWindowSeconds, d.deployWindowSeconds)
-        errorRateLimit = try value(.errorRateLimit, d.errorRateLimit)
-        anomalyRateMultiplier = try value(.anomalyRateMultiplier, d.anomalyRateMultiplier)
-        stabilityWindowSeconds = try value(.stabilityWindowSeconds, d.stabilityWindowSeconds)
-        stabilityF1Tolerance = try value(.stabilityF1Tolerance, d.stabilityF1Tolerance)
-        stabilityLatencyP99LimitMs = try value(.stabilityLatencyP99LimitMs, d.stabilityLatencyP99LimitMs)
-        stabilityErrorRateSlack = try value(.stabilityErrorRateSlack, d.stabilityErrorRateSlack)
-        minRequests = try value(.minRequests, d.minRequests)
-        minFeedback = try value(.minFeedback, d.minFeedback)
-        minLabelCoverage = try value(.minLabelCoverage, d.minLabelCoverage)
+        f1DropLimit = try c.value(.f1DropLimit, or: d.f1DropLimit)
+        latencyP99LimitMs = try c.value(.latencyP99LimitMs, or: d.latencyP99LimitMs)
+        deployWindowSeconds = try c.value(.deployWindowSeconds, or: d.deployWindowSeconds)
+        errorRateLimit = try c.value(.errorRateLimit, or: d.errorRateLimit)
+        anomalyRateMultiplier = try c.value(.anomalyRateMultiplier, or: d.anomalyRateMultiplier)
+        stabilityWindowSeconds = try c.value(.stabilityWindowSeconds, or: d.stabilityWindowSeconds)
+        stabilityF1Tolerance = try c.value(.stabilityF1Tolerance, or: d.stabilityF1Tolerance)
+        stabilityLatencyP99LimitMs = try c.value(.stabilityLatencyP99LimitMs, or: d.stabilityLatencyP99LimitMs)
+        stabilityErrorRateSlack = try c.value(.stabilityErrorRateSlack, or: d.stabilityErrorRateSlack)
+        minRequests = try c.value(.minRequests, or: d.minRequests)
+        minFeedback = try c.value(.minFeedback, or: d.minFeedback)
+        minLabelCoverage = try c.value(.minLabelCoverage, or: d.minLabelCoverage)
         clientErrorRateLimit = try c.decodeIfPresent(Double.self, forKey: .clientErrorRateLimit)
         driftLimit = try c.decodeIfPresent(Double.self, forKey: .driftLimit)
-        minDriftScores = try value(.minDriftScores, d.minDriftScores)
+        minDriftScores = try c.value(.minDriftScores, or: d.minDriftScores)
         if let raw = try c.decodeIfPresent([String: String].self, forKey: .actions) {
             for (ruleName, actionName) in raw.sorted(by: { $0.key < $1.key }) {
                 guard let rule = RunbookRule(rawValue: ruleName) else {
@@ -111,11 +107,11 @@ public struct RunbookPolicy: Codable, Equatable, Sendable {
                 actions[rule] = action
             }
         }
-        pollIntervalSeconds = try value(.pollIntervalSeconds, d.pollIntervalSeconds)
-        baselineWindowSeconds = try value(.baselineWindowSeconds, d.baselineWindowSeconds)
+        pollIntervalSeconds = try c.value(.pollIntervalSeconds, or: d.pollIntervalSeconds)
+        baselineWindowSeconds = try c.value(.baselineWindowSeconds, or: d.baselineWindowSeconds)
         webhookURL = try c.decodeIfPresent(String.self, forKey: .webhookURL)
         notifyCommand = try c.decodeIfPresent(String.self, forKey: .notifyCommand)
-        notifyTimeoutSeconds = try value(.notifyTimeoutSeconds, d.notifyTimeoutSeconds)
+        notifyTimeoutSeconds = try c.value(.notifyTimeoutSeconds, or: d.notifyTimeoutSeconds)
     }
 
     /// What `rule` does when it fires.

@@ -13,23 +13,16 @@ import MLWire
 /// | DATA_LOSS           | 422  | the artifact is well-formed HTTP but its bytes are bad   |
 /// | UNAVAILABLE         | 503  | retry later (draining, no model)                         |
 /// | anything else       | 500  | a node bug or a status HTTP has no better word for       |
-public struct AdminFailure: Error, Equatable, Sendable {
-    public var status: Status
-    /// The same typed reason the binary protocol sends, so scripts decide on `reason`, not text.
-    public var reason: Reason
-    public var message: String
+///
+/// `reason` is the same typed reason the binary protocol sends, so scripts decide on it, not on text.
+public typealias AdminFailure = Refusal<AdminRefusal>
 
-    public init(_ status: Status, _ reason: Reason, _ message: String) {
-        self.status = status
-        self.reason = reason
-        self.message = message
-    }
-
+public enum AdminRefusal: RefusalKind {
     /// A refusal of the HTTP request itself (bad body), which has no slot-level reason.
-    public init(_ status: Status, _ message: String) {
-        self.init(status, status == .invalidArgument ? .malformedPayload : .unspecified, message)
-    }
+    public static func reason(for status: Status) -> Reason { status == .invalidArgument ? .malformedPayload : .unspecified }
+}
 
+extension AdminFailure {
     public var httpStatusCode: Int { AdminFailure.httpStatusCode(for: status) }
 
     public static func httpStatusCode(for status: Status) -> Int {
