@@ -3,6 +3,11 @@
 // No package dependencies by design: the toolchain and the system libsqlite3 only.
 import PackageDescription
 
+// The codec, the kernels (and training the built-ins) and the importers' parsers are the suite's
+// hot spots: optimised even in debug builds, which keeps `swift test` quick. Tests still use
+// `@testable import` (debug builds keep -enable-testing); release builds are unchanged.
+let optimisedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "MLServe",
     platforms: [.macOS(.v15)],
@@ -20,11 +25,11 @@ let package = Package(
         .target(name: "MLEventCore", dependencies: ["CEpoll"]),
 
         // Pure wire codec: no sockets, no clocks, no globals.
-        .target(name: "MLWire"),
+        .target(name: "MLWire", swiftSettings: optimisedInDebug),
         // Artifacts, checksums, inference kernels, the two slots.
-        .target(name: "MLModel", dependencies: ["MLWire"]),
+        .target(name: "MLModel", dependencies: ["MLWire"], swiftSettings: optimisedInDebug),
         // Native importers for XGBoost (JSON, UBJSON) and LightGBM (text) model files.
-        .target(name: "MLImport", dependencies: ["MLModel", "MLWire"]),
+        .target(name: "MLImport", dependencies: ["MLModel", "MLWire"], swiftSettings: optimisedInDebug),
         // Event loops, connections, dispatch, metrics, admin HTTP, state file.
         .target(name: "MLServer", dependencies: ["MLWire", "MLModel", "MLEventCore", "CEpoll"]),
         // Blocking and pipelined clients.

@@ -70,8 +70,10 @@ public enum ControlError: Error, Equatable, Sendable, CustomStringConvertible {
         case .io(let why): return .unreachable(node: node, reason: "connection lost: \(why)")
         case .timeout(let why): return .unreachable(node: node, reason: why)
         case .remote(let status, let reason, let message):
+            // A path outside --model-dir is PERMISSION_DENIED too, but about the artifact, not us.
+            let credentialsRefused = status == .unauthenticated || (status == .permissionDenied && reason != .pathOutsideModelDir)
             switch status {
-            case .unauthenticated, .permissionDenied where reason != .pathOutsideModelDir:
+            case _ where credentialsRefused:
                 return .auth(node: node, reason: "\(status.name): \(message)")
             default: return .refused(node: node, status: status, reason: reason, message: message)
             }

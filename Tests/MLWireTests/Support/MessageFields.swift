@@ -15,7 +15,6 @@ func specName(_ type: MessageType) -> String {
     case .loadStandby: "LOAD_STANDBY"
     case .swap: "SWAP"
     case .rollback: "ROLLBACK"
-    case .label: "LABEL"
     case .setShadow: "SET_SHADOW"
     case .helloReply: "HELLO_REPLY"
     case .predictResult: "PREDICT_RESULT"
@@ -29,7 +28,6 @@ func specName(_ type: MessageType) -> String {
     case .loadStandbyReply: "LOAD_STANDBY_REPLY"
     case .swapReply: "SWAP_REPLY"
     case .rollbackReply: "ROLLBACK_REPLY"
-    case .labelReply: "LABEL_REPLY"
     case .setShadowReply: "SET_SHADOW_REPLY"
     case .error: "ERROR"
     }
@@ -51,7 +49,6 @@ extension Message {
         case .loadStandby: .loadStandby
         case .swap: .swap
         case .rollback: .rollback
-        case .label: .label
         case .setShadow: .setShadow
         case .helloReply: .helloReply
         case .predictResult: .predictResult
@@ -64,7 +61,6 @@ extension Message {
         case .loadStandbyReply: .loadStandbyReply
         case .swapReply: .swapReply
         case .rollbackReply: .rollbackReply
-        case .labelReply: .labelReply
         case .setShadowReply: .setShadowReply
         case .error: .error
         }
@@ -212,11 +208,6 @@ func fields(of message: Message) -> JSON {
         return outcome(m.outcome)
     case .rollbackReply(let m):
         return outcome(m.outcome)
-    case .label(let m):
-        return .object([("items", .array(m.items.map { .array([.int($0.predictionID), .int($0.actualLabel)]) }))])
-    case .labelReply(let m):
-        return .object([("matched", .int(m.matched)), ("unmatched", .int(m.unmatched)), ("expired", .int(m.expired)),
-                        ("duplicate", .int(m.duplicate))])
     case .setShadow(let m):
         return .object([("rate", .float(m.rate)), ("expected_standby", .string(m.expectedStandby))])
     case .setShadowReply(let m):
