@@ -116,15 +116,12 @@ final class EventLoop: @unchecked Sendable {
         shadowTable = shared.shadowWindow.table(loop: index)
         pair = control.slots.current()
         cachedGeneration = pair.generation
-        activeBlock = pair.active.flatMap { control.registry.block(version: $0.version, loop: index) }
-        activeKernel = pair.active?.kernel
-        activeCounters = activeBlock?.cells
-        activeNumber = pair.active.flatMap { control.registry.number(of: $0.version) } ?? 0
         // The listener is shared by every loop: EPOLLEXCLUSIVE wakes one of them per connection.
         if listenFD >= 0 {
             poller.add(listenFD, interest: .acceptOne, token: Self.token(listenFD))
             spareFD = Glibc.open("/dev/null", O_RDONLY | O_CLOEXEC)
         }
+        adoptSlots(shadowSerial: control.shadow.serial.load(ordering: .acquiring))
     }
 
     deinit {
@@ -482,13 +479,18 @@ final class EventLoop: @unchecked Sendable {
         let serial = control.shadow.serial.load(ordering: .acquiring)
         let generation = control.slots.generation
         guard generation != cachedGeneration || serial != cachedShadowSerial else { return }
+        adoptSlots(shadowSerial: serial)
+    }
+
+    /// Takes the current slot pair and everything the hot path derives from it.
+    private func adoptSlots(shadowSerial: UInt64) {
         pair = control.slots.current()
         cachedGeneration = pair.generation
         activeBlock = pair.active.flatMap { control.registry.block(version: $0.version, loop: index) }
         activeKernel = pair.active?.kernel
         activeCounters = activeBlock?.cells
         activeNumber = pair.active.flatMap { control.registry.number(of: $0.version) } ?? 0
-        cachedShadowSerial = serial
+        cachedShadowSerial = shadowSerial
         refreshShadow()
     }
 
