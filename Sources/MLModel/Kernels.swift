@@ -67,22 +67,55 @@ enum Kernels {
         return clampToFloat(input.dotDouble(weights, count) + Double(bias))
     }
 
+    /// Σ w[i]·x[i] in f64 over f64 inputs (an MLP's hidden values), four partial sums.
     @inline(__always)
-    static func activate(_ z: Float, _ activation: UInt8) -> Float {
+    static func dotWide(_ w: UnsafePointer<Float>, _ x: UnsafePointer<Double>, _ count: Int) -> Double {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var i = 0
+        while i &+ 4 <= count {
+            s0 += Double(w[i]) * x[i]
+            s1 += Double(w[i &+ 1]) * x[i &+ 1]
+            s2 += Double(w[i &+ 2]) * x[i &+ 2]
+            s3 += Double(w[i &+ 3]) * x[i &+ 3]
+            i &+= 4
+        }
+        var sum = (s0 + s1) + (s2 + s3)
+        while i < count {
+            sum += Double(w[i]) * x[i]
+            i &+= 1
+        }
+        return sum
+    }
+
+    /// Keeps an f64 pre-activation within ±float32 max, as the float32 path's `clampToFloat`
+    /// does: hidden values stay bounded, so no later f64 sum can overflow (ARTIFACT.md §16).
+    @inline(__always)
+    static func clampWide(_ z: Double) -> Double {
+        let limit = Double(Float.greatestFiniteMagnitude)
+        return z > limit ? limit : (z < -limit ? -limit : z)
+    }
+
+    @inline(__always)
+    static func activateWide(_ z: Double, _ activation: UInt8) -> Double {
         switch activation {
         case Activation.relu.rawValue: return z > 0 ? z : 0
-        case Activation.tanh.rawValue: return tanhf(z)
-        default: return sigmoid(z)
+        case Activation.tanh.rawValue: return tanh(z)
+        default:
+            if z >= 0 { return 1 / (1 + exp(-z)) }
+            let e = exp(z)
+            return e / (1 + e)
         }
     }
 
-    /// out[o] = act(W[o,:] · input + bias[o]) for a row-major outputs × inputs matrix.
+    /// out[o] = act(W[o,:] · input + bias[o]) in f64 for a row-major outputs × inputs matrix;
+    /// `dot` gives W[o,:] · input for a row of W.
     @inline(__always)
-    static func dense<Row: RowSource>(weights: UnsafePointer<Float>, biases: UnsafePointer<Float>, inputs: Int, outputs: Int,
-                                      activation: UInt8, input: Row, output: UnsafeMutablePointer<Float>) {
+    static func denseWide(weights: UnsafePointer<Float>, biases: UnsafePointer<Float>, inputs: Int, outputs: Int,
+                          activation: UInt8, output: UnsafeMutablePointer<Double>,
+                          dot: (UnsafePointer<Float>) -> Double) {
         var o = 0
         while o < outputs {
-            output[o] = activate(affine(weights + o &* inputs, biases[o], input, inputs), activation)
+            output[o] = activateWide(clampWide(dot(weights + o &* inputs) + Double(biases[o])), activation)
             o &+= 1
         }
     }

@@ -70,36 +70,46 @@ public struct ModelKernel: @unchecked Sendable {
         }
     }
 
-    /// Hidden activations ping-pong between two stack buffers of maxHiddenWidth floats (1 KiB
-    /// each: the size withUnsafeTemporaryAllocation always keeps on the stack). Per-model scratch
-    /// would race between event loops; per-call heap scratch would allocate.
+    /// An MLP with hidden layers accumulates in f64 (ARTIFACT.md §16): float32 weights and inputs, f64 products,
+    /// sums, activations and hidden values; only the score is rounded to float32. A float32
+    /// accumulation drifts by more than 1e-6 from the library's own float64 result on a 64-32
+    /// relu network over 40 features (bench/README.md, parity). Hidden values ping-pong between
+    /// two fixed-size stack arrays of maxHiddenWidth doubles: per-model scratch would race between
+    /// event loops; per-call heap scratch would allocate.
     private func mlpScore<Row: RowSource>(_ row: Row) -> Float {
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: ArtifactFormat.maxHiddenWidth) { first in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: ArtifactFormat.maxHiddenWidth) { second in
-                var output = first.baseAddress!, spare = second.baseAddress!
-                let last = layers[layerCount &- 1]
-                if layerCount == 1 {
-                    return Kernels.sigmoid(Kernels.affine(parameters + last.weightOffset, parameters[last.biasOffset], row, last.inputs))
-                }
+        let last = layers[layerCount &- 1]
+        if layerCount == 1 {
+            // No hidden layer: exactly the logistic model's float32 arithmetic (ARTIFACT.md §3).
+            return Kernels.sigmoid(Kernels.affine(parameters + last.weightOffset, parameters[last.biasOffset], row, last.inputs))
+        }
+        var first = HiddenValues(repeating: 0), second = HiddenValues(repeating: 0)
+        return withUnsafeMutablePointer(to: &first) { first in
+            withUnsafeMutablePointer(to: &second) { second in
+                var output = UnsafeMutableRawPointer(first).assumingMemoryBound(to: Double.self)
+                var spare = UnsafeMutableRawPointer(second).assumingMemoryBound(to: Double.self)
                 let shape = layers[0]
-                Kernels.dense(weights: parameters + shape.weightOffset, biases: parameters + shape.biasOffset,
-                              inputs: shape.inputs, outputs: shape.outputs, activation: shape.activation,
-                              input: row, output: output)
+                Kernels.denseWide(weights: parameters + shape.weightOffset, biases: parameters + shape.biasOffset,
+                                  inputs: shape.inputs, outputs: shape.outputs, activation: shape.activation,
+                                  output: output) { row.dotDouble($0, shape.inputs) }
                 var input = UnsafePointer(output)
                 swap(&output, &spare)
                 var l = 1
                 while l < layerCount &- 1 {
-                    let shape = layers[l]
-                    Kernels.dense(weights: parameters + shape.weightOffset, biases: parameters + shape.biasOffset,
-                                  inputs: shape.inputs, outputs: shape.outputs, activation: shape.activation,
-                                  input: RawRow(row: input), output: output)
+                    let shape = layers[l], values = input
+                    Kernels.denseWide(weights: parameters + shape.weightOffset, biases: parameters + shape.biasOffset,
+                                      inputs: shape.inputs, outputs: shape.outputs, activation: shape.activation,
+                                      output: output) { Kernels.dotWide($0, values, shape.inputs) }
                     input = UnsafePointer(output)
                     swap(&output, &spare)
                     l &+= 1
                 }
-                return Kernels.sigmoid(Kernels.affine(parameters + last.weightOffset, parameters[last.biasOffset],
-                                                      RawRow(row: input), last.inputs))
+                let z = Kernels.dotWide(parameters + last.weightOffset, input, last.inputs) + Double(parameters[last.biasOffset])
+                return Kernels.sigmoid(wide: Kernels.clampWide(z))
             }
         }
     }
 }
+
+/// One MLP layer's f64 activations on the stack (a fixed-size value, never on the heap); its
+/// count is ArtifactFormat.maxHiddenWidth (checked by a test).
+typealias HiddenValues = InlineArray<256, Double>

@@ -34,6 +34,25 @@ final class InferenceTests: XCTestCase {
         try assertMatchesReference(Fixtures.mlp(features: 12, hidden: []))
     }
 
+    func testMLPComputesInDoubleAndRoundsOnlyTheScore() throws {
+        // Hidden layers accumulate in f64 (ARTIFACT.md §16): the score is the f64 reference
+        // rounded once to float32, for every activation, not a float32 accumulation's drift.
+        for activation in [Activation.relu, .tanh, .sigmoid] {
+            var artifact = Fixtures.mlp(features: 40, hidden: [64, 32], seed: 9)
+            guard case .mlp(var layers) = artifact.parameters else { return XCTFail("not an MLP") }
+            for l in 0..<(layers.count - 1) { layers[l].activation = activation }
+            artifact.parameters = .mlp(layers: layers)
+            let model = try Model.make(artifact: artifact, source: "test")
+            let features = Fixtures.seededFloats(200 * 40, seed: 77, scale: 3)
+            for r in 0..<200 {
+                let row = Array(features[r * 40..<(r + 1) * 40])
+                let single = row.withUnsafeBufferPointer { model.score(row: $0.baseAddress!) }
+                XCTAssertEqual(single, Float(Reference.score(artifact, row: row)), "\(activation) row \(r)")
+            }
+        }
+        XCTAssertEqual(HiddenValues(repeating: 0).count, ArtifactFormat.maxHiddenWidth)
+    }
+
     func testSigmoidIsStableAtExtremes() {
         XCTAssertEqual(Kernels.sigmoid(0), 0.5)
         XCTAssertEqual(Kernels.sigmoid(1000), 1)

@@ -103,6 +103,23 @@ def _feature_count(preprocessing: List[Tuple[str, Any]], final: Any) -> int:
     return int(first.n_features_in_)
 
 
+def _scales_in_float32(step: Any, mean: Any, scale: Any) -> bool:
+    """Whether ``StandardScaler.transform`` on float32 rows subtracts and divides in float32 with
+    mean_ and scale_ cast to float32 (scikit-learn 1.8 and later), rather than in float64 with
+    the float64 values (earlier versions): asked of the fitted step itself, on float32 rows
+    around its mean."""
+    import numpy as np
+
+    offsets = np.linspace(-3, 3, 25)[:, None]
+    rows = (mean[None, :] + offsets * scale[None, :]).astype(np.float32)
+    rows[np.isinf(rows)] = 0
+    out = np.asarray(step.transform(rows.copy()))
+    if out.dtype != np.float32:
+        return False
+    in_float32 = (rows - mean.astype(np.float32)) / scale.astype(np.float32)
+    return bool(np.array_equal(out, in_float32))
+
+
 def _read_step(name: str, step: Any, width: int) -> Step:
     from sklearn.impute import SimpleImputer
     from sklearn.preprocessing import StandardScaler
@@ -117,6 +134,12 @@ def _read_step(name: str, step: Any, width: int) -> Step:
         scale = step.scale_ if step.scale_ is not None else np.ones(width)
         if not step.with_mean:
             mean = np.zeros(width)
+        if _scales_in_float32(step, mean, scale):
+            # The node's arithmetic (f64, rounded to float32 after each operation; ARTIFACT.md
+            # §13) on float32-rounded mean and scale is exactly float32 arithmetic.
+            mean, scale = mean.astype(np.float32), scale.astype(np.float32)
+            if not np.all(scale != 0):
+                raise UnsupportedModel(f"{label}: a scale_ rounds to 0 in float32")
         return Scale(mean=_floats(mean), scale=_floats(scale))
     if type(step) is SimpleImputer:
         if step.strategy not in IMPUTER_STRATEGIES:

@@ -114,11 +114,11 @@ def scores(art: Dict[str, Any], rows: Any) -> Any:
         z = x.astype(np.float32) @ model["weights"] + model["bias"]
         return 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
     if kind == 2:
-        h = x
+        h = x.astype(np.float64)  # §16: every layer in f64 over the float32 weights
         for w, b, activation in model["layers"]:
-            z = (h @ w.T + b).astype(np.float32)
+            z = h @ w.astype(np.float64).T + b.astype(np.float64)
             h = {1: lambda t: np.maximum(t, 0), 2: np.tanh, 3: lambda t: 1 / (1 + np.exp(-t))}[activation](z)
-        return h[:, 0].astype(np.float64)
+        return h[:, 0]
     return _tree_scores(model, x)
 
 

@@ -208,6 +208,26 @@ class ExportTests(unittest.TestCase):
                 art = self.round_trip(self.fitted(estimator, x), x, name)
                 self.assertEqual(art["accepts_missing"], missing)
 
+    def test_scaler_step_is_standard_scaler_bit_for_bit(self) -> None:
+        # The node's scale arithmetic (ARTIFACT.md §13) on what the exporter writes gives exactly
+        # StandardScaler.transform's float32 values, whichever precision this scikit-learn uses.
+        import artifact_v2
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+        from mlserve.export import to_artifact
+
+        rng = np.random.default_rng(4)
+        x64 = rng.normal(3.0, [0.01, 1.0, 7.0, 300.0, 1e-3, 5e4], size=(4000, 6))
+        y = (x64[:, 1] > 0).astype(int)
+        estimator = make_pipeline(StandardScaler(), LogisticRegression()).fit(x64, y)
+        rows = x64.astype(np.float32)
+        path = self.dir / "scaler.mlart"
+        to_artifact(estimator, str(path), version="scaler", reference=rows[:64])
+        (_, mean, scale), = artifact_v2.parse(str(path))["steps"]
+        node = artifact_v2._f32(artifact_v2._f32(rows.astype(np.float64) - mean).astype(np.float64) / scale)
+        self.assertTrue(np.array_equal(node, estimator[0].transform(rows)))
+
     def test_forests_round_trip_with_missing_values(self) -> None:
         from sklearn.ensemble import IsolationForest, RandomForestClassifier
 
