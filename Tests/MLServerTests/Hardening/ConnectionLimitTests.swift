@@ -135,7 +135,8 @@ final class ConnectionLimitTests: XCTestCase {
         }
         let refused = try XCTUnwrap(refusal, "never ran out of descriptors: \(held.count) connections held")
         XCTAssertEqual(refused.status, .resourceExhausted, "\(refused)")
-        XCTAssertTrue(node.logged.contains("event=out_of_descriptors"), node.logged)
+        // The log reaches the test through a pipe: wait for the line rather than read it once.
+        XCTAssertTrue(node.waitForLog("event=out_of_descriptors"), node.logged)
 
         // One more waits in the backlog while descriptors stay exhausted: the loop must sleep.
         // This sleep is the measurement, not synchronisation: "does not spin" is CPU used over an
