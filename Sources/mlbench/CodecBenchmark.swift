@@ -27,13 +27,10 @@ enum CodecBenchmark: Benchmark {
 
     static func parse(_ arguments: [String]) -> Options? {
         var options = Options()
-        var i = 0
-        while i < arguments.count {
-            let flag = arguments[i]
-            if flag == "-h" || flag == "--help" { return nil }
-            guard i + 1 < arguments.count, let value = Int(arguments[i + 1]), value > 0 else {
+        let scanned = OptionPairs.scan(arguments) { flag, text in
+            guard let text, let value = Int(text), value > 0 else {
                 printToStderr("mlbench codec: \(flag) needs a positive number")
-                return nil
+                return false
             }
             switch flag {
             case "--frames": options.frames = value
@@ -42,11 +39,11 @@ enum CodecBenchmark: Benchmark {
             case "--features": options.features = min(value, Limits.features)
             default:
                 printToStderr("mlbench codec: unknown option \(flag)")
-                return nil
+                return false
             }
-            i += 2
+            return true
         }
-        return options
+        return scanned ? options : nil
     }
 
     static func main(_ arguments: [String]) -> Int32 {

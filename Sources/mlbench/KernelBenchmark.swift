@@ -23,35 +23,31 @@ enum KernelBenchmark: Benchmark {
 
     static func parse(_ arguments: [String]) -> Options? {
         var options = Options()
-        var i = 0
-        while i < arguments.count {
-            let flag = arguments[i]
-            if flag == "-h" || flag == "--help" { return nil }
+        let scanned = OptionPairs.scan(arguments, switches: ["--allow-debug"]) { flag, value in
             if flag == "--allow-debug" {
                 options.allowDebug = true
-                i += 1
-                continue
+                return true
             }
-            guard i + 1 < arguments.count else {
+            guard let value else {
                 writeStderr("mlbench kernel: \(flag) needs a value\n")
-                return nil
+                return false
             }
-            let value = arguments[i + 1]
             switch flag {
             case "--artifact": options.artifact = value
             case "--data": options.data = value
             case "--rows", "--batch", "--runs":
                 guard let number = Int(value), number > 0 else {
                     writeStderr("mlbench kernel: \(flag) needs a positive number\n")
-                    return nil
+                    return false
                 }
                 if flag == "--rows" { options.rows = number } else if flag == "--batch" { options.batch = number } else { options.runs = number }
             default:
                 writeStderr("mlbench kernel: unknown option \(flag)\n")
-                return nil
+                return false
             }
-            i += 2
+            return true
         }
+        guard scanned else { return nil }
         guard options.artifact != nil else {
             writeStderr("mlbench kernel: --artifact is required\n")
             return nil

@@ -10,6 +10,11 @@ final class BenchHarnessTests: XCTestCase {
     }
 
     private func runBench(_ arguments: [String], environment extra: [String: String] = [:]) throws -> (status: Int32, stdout: String) {
+        let (status, stdout, _) = try runBenchCapturingErrors(arguments, environment: extra)
+        return (status, stdout)
+    }
+
+    private func runBenchCapturingErrors(_ arguments: [String], environment extra: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
         guard FileManager.default.isExecutableFile(atPath: Self.executable.path) else {
             throw XCTSkip("mlbench not built at \(Self.executable.path); run swift build first")
         }
@@ -18,12 +23,38 @@ final class BenchHarnessTests: XCTestCase {
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         let output = Pipe()
+        let errors = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        process.standardError = errors
         try process.run()
+        // Both pipes at once: a child that fills one while we wait on the other would block.
+        let errorText = LockedText()
+        let readingErrors = DispatchGroup()
+        DispatchQueue.global().async(group: readingErrors) {
+            errorText.set(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        }
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        readingErrors.wait()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self), errorText.value)
+    }
+
+    /// Usage mistakes in the micro-benchmarks' options: exit 2, the mistake named on stderr.
+    func testMicroBenchmarkOptionMistakesExitTwoNamingTheFlag() throws {
+        let cases: [([String], String)] = [
+            (["codec", "--runs", "x"], "mlbench codec: --runs needs a positive number"),
+            (["codec", "--frames"], "mlbench codec: --frames needs a positive number"),
+            (["codec", "--bogus", "1"], "mlbench codec: unknown option --bogus"),
+            (["kernel", "--allow-debug", "--rows", "5"], "mlbench kernel: --artifact is required"),
+            (["kernel", "--artifact"], "mlbench kernel: --artifact needs a value"),
+            (["kernel", "--artifact", "a.mlart", "--batch", "0"], "mlbench kernel: --batch needs a positive number"),
+        ]
+        for (arguments, expected) in cases {
+            let (status, stdout, stderr) = try runBenchCapturingErrors(arguments)
+            XCTAssertEqual(status, 2, "\(arguments)")
+            XCTAssertTrue(stderr.contains(expected), "\(arguments): \(stderr)")
+            XCTAssertTrue(stdout.contains("usage: mlbench \(arguments[0])"), "\(arguments): \(stdout)")
+        }
     }
 
     private func counters(_ json: String) throws -> [String: Int] {
@@ -58,4 +89,12 @@ final class BenchHarnessTests: XCTestCase {
         throw XCTSkip("release build: nothing to refuse")
         #endif
     }
+}
+
+/// Text one thread sets once and another reads after.
+private final class LockedText: @unchecked Sendable {
+    private let lock = NSLock()
+    private var text: String?
+    func set(_ value: String) { lock.lock(); text = value; lock.unlock() }
+    var value: String { lock.lock(); defer { lock.unlock() }; return text ?? "" }
 }
