@@ -87,10 +87,7 @@ public struct ModelKernel: @unchecked Sendable {
             withUnsafeMutablePointer(to: &second) { second in
                 var output = UnsafeMutableRawPointer(first).assumingMemoryBound(to: Double.self)
                 var spare = UnsafeMutableRawPointer(second).assumingMemoryBound(to: Double.self)
-                let shape = layers[0]
-                Kernels.denseWide(weights: parameters + shape.weightOffset, biases: parameters + shape.biasOffset,
-                                  inputs: shape.inputs, outputs: shape.outputs, activation: shape.activation,
-                                  output: output) { row.dotDouble($0, shape.inputs) }
+                firstLayer(row, into: output)
                 var input = UnsafePointer(output)
                 swap(&output, &spare)
                 var l = 1
@@ -106,6 +103,33 @@ public struct ModelKernel: @unchecked Sendable {
                 let z = Kernels.dotWide(parameters + last.weightOffset, input, last.inputs) + Double(parameters[last.biasOffset])
                 return Kernels.sigmoid(wide: Kernels.clampWide(z))
             }
+        }
+    }
+
+    /// The first hidden layer, feature by feature into zeroed `output`: each feature is read
+    /// (preprocessed, widened) once, not once per unit, which is most of an MLP's work when the
+    /// row has preprocessing steps. Each unit's sum runs over the features in order.
+    @inline(__always)
+    private func firstLayer<Row: RowSource>(_ row: Row, into output: UnsafeMutablePointer<Double>) {
+        let shape = layers[0]
+        let weights = parameters + shape.weightOffset
+        var i = 0
+        while i < shape.inputs {
+            let x = Double(row.feature(i))
+            var w = weights + i
+            var o = 0
+            while o < shape.outputs {
+                output[o] += Double(w.pointee) * x
+                w += shape.inputs
+                o &+= 1
+            }
+            i &+= 1
+        }
+        let biases = parameters + shape.biasOffset
+        var o = 0
+        while o < shape.outputs {
+            output[o] = Kernels.activateWide(Kernels.clampWide(output[o] + Double(biases[o])), shape.activation)
+            o &+= 1
         }
     }
 }
