@@ -48,16 +48,6 @@ struct ConnectionLifecycle {
         var frameNanos: UInt64
         /// 0: data connections never time out for idleness.
         var idleNanos: UInt64
-
-        init(helloNanos: UInt64, frameNanos: UInt64, idleNanos: UInt64) {
-            self.helloNanos = helloNanos
-            self.frameNanos = frameNanos
-            self.idleNanos = idleNanos
-        }
-
-        init(_ config: ServerConfig) {
-            self.init(helloNanos: config.helloTimeoutNanos, frameNanos: config.frameTimeoutNanos, idleNanos: config.idleTimeoutNanos)
-        }
     }
 
     /// Above this many unsent response bytes the loop stops decoding this connection's requests
@@ -224,5 +214,12 @@ struct ConnectionLifecycle {
             break
         }
         return .watch(read: wantsInput(pendingOutput: pendingOutput), write: pendingOutput > 0)
+    }
+}
+
+extension ConnectionLifecycle.Limits {
+    /// The node's `--hello-timeout`, `--frame-timeout` and `--idle-timeout`.
+    init(_ config: ServerConfig) {
+        self.init(helloNanos: config.helloTimeoutNanos, frameNanos: config.frameTimeoutNanos, idleNanos: config.idleTimeoutNanos)
     }
 }

@@ -147,15 +147,22 @@ final class ShadowDeploymentTests: XCTestCase {
         XCTAssertEqual(try info(b.endpoint, token: token).active.version, "v2.1")
     }
 
+    /// `deploy --shadow builtin:v2.1` on one node while another controller, on its own
+    /// connection, does `change` to that node during the observation window.
+    private func deployment(_ endpoint: Endpoint, interruptedBy change: @escaping (NodeClient) throws -> Void) -> ShadowDeployment.Report {
+        let token = InProcessNode.token
+        return deployment(endpoint, token: token, window: 30) {
+            let other = try! NodeClient(endpoint, timeout: 10)
+            try! other.hello(role: .controller, token: token)
+            try! change(other)
+        }.run(artifact: "builtin:v2.1", nodes: [endpoint])
+    }
+
     func testSwapDuringTheWindowAbortsAndTheDeployChangesNothing() throws {
         let node = try InProcessNode()
         defer { node.stop() }
         let token = InProcessNode.token
-        let report = deployment(node.endpoint, token: token, window: 30) {
-            let other = try! NodeClient(node.endpoint, timeout: 10)
-            try! other.hello(role: .controller, token: token)
-            _ = try! other.swap(expectedActive: "v2.0")
-        }.run(artifact: "builtin:v2.1", nodes: [node.endpoint])
+        let report = deployment(node.endpoint, interruptedBy: { _ = try $0.swap(expectedActive: "v2.0") })
         XCTAssertEqual(report.outcome, .aborted)
         XCTAssertEqual(report.exitCode, .shadowAborted)
         XCTAssertNil(report.fleet, "no swap phase")
@@ -166,11 +173,7 @@ final class ShadowDeploymentTests: XCTestCase {
         let node = try InProcessNode()
         defer { node.stop() }
         let token = InProcessNode.token
-        let report = deployment(node.endpoint, token: token, window: 30) {
-            let other = try! NodeClient(node.endpoint, timeout: 10)
-            try! other.hello(role: .controller, token: token)
-            _ = try! other.loadStandby(artifact: "builtin:mlp-v1")
-        }.run(artifact: "builtin:v2.1", nodes: [node.endpoint])
+        let report = deployment(node.endpoint, interruptedBy: { _ = try $0.loadStandby(artifact: "builtin:mlp-v1") })
         XCTAssertEqual(report.outcome, .aborted)
         let after = try info(node.endpoint, token: token)
         XCTAssertEqual([after.active.version, after.standby.version], ["v2.0", "mlp-v1"])

@@ -128,13 +128,13 @@ final class ShadowScoringTests: XCTestCase {
     func testRateOutsideZeroToOneIsInvalidArgumentAndChangesNothing() throws {
         let controller = try node.controller()
         for rate in [Float(1.5), -0.1, .nan, .infinity] {
-            assertRefused(.invalidArgument, .shadowRateOutOfRange, try controller.setShadow(rate: rate))
+            XCTAssertRemote(.invalidArgument, .shadowRateOutOfRange, try controller.setShadow(rate: rate))
         }
         XCTAssertEqual(try controller.info().extension?.shadowRate, 0)
         XCTAssertEqual(try controller.metrics().shadow.session, 0)
-        assertRefused(.failedPrecondition, .fenceStandbyMismatch, try controller.setShadow(rate: 0.5, expectedStandby: "v7"))
+        XCTAssertRemote(.failedPrecondition, .fenceStandbyMismatch, try controller.setShadow(rate: 0.5, expectedStandby: "v7"))
         // Only a controller may turn it on, and only on v2.
-        assertRefused(.permissionDenied, .roleNotAllowed, try node.client().setShadow(rate: 0.5))
+        XCTAssertRemote(.permissionDenied, .roleNotAllowed, try node.client().setShadow(rate: 0.5))
         let v1 = try NodeClient(node.endpoint, timeout: 10)
         try v1.hello(role: .controller, token: TestNode.token, maxVersion: 1)
         // A v1 ERROR carries no reason: UNIMPLEMENTED, as for any type v1 does not have.
@@ -145,7 +145,7 @@ final class ShadowScoringTests: XCTestCase {
     func testEmptyStandbyCannotBeShadowed() throws {
         node.stop()
         node = try TestNode(standby: nil)
-        assertRefused(.failedPrecondition, .standbyEmpty, try node.controller().setShadow(rate: 1))
+        XCTAssertRemote(.failedPrecondition, .standbyEmpty, try node.controller().setShadow(rate: 1))
         XCTAssertEqual(try node.controller().setShadow(rate: 0).session, 0, "turning it off always works")
     }
 
@@ -239,18 +239,5 @@ final class ShadowScoringTests: XCTestCase {
         // One connection lands on one loop, whose accumulator samples exactly one row in ten.
         _ = try client.pipeline(rows(500).map { .predict(Predict(features: $0.features)) })
         XCTAssertEqual(try shadowPair(client)?.rows, 50)
-    }
-}
-
-func assertRefused<T>(_ status: Status, _ reason: Reason, _ expression: @autoclosure () throws -> T,
-                      file: StaticString = #filePath, line: UInt = #line) {
-    do {
-        _ = try expression()
-        XCTFail("expected \(status) \(reason), got success", file: file, line: line)
-    } catch let error as ClientError {
-        XCTAssertEqual(error.status, status, "\(error)", file: file, line: line)
-        XCTAssertEqual(error.reason, reason, "\(error)", file: file, line: line)
-    } catch {
-        XCTFail("unexpected error \(error)", file: file, line: line)
     }
 }

@@ -49,7 +49,7 @@ final class WarmUpTests: XCTestCase {
         }
         XCTAssertTrue(sawWarming, "the standby is in the slot and warming before the load is acknowledged")
         if sawWarming {
-            assertRefused(.failedPrecondition, .standbyNotWarm, try observer.swap(expectedActive: "v2.0"))
+            XCTAssertRemote(.failedPrecondition, .standbyNotWarm, try observer.swap(expectedActive: "v2.0"))
             XCTAssertEqual(try observer.info().active.version, "v2.0", "a refused swap changes nothing")
             let forced = try observer.swap(expectedActive: "v2.0", fence: SwapFence(flags: .force))
             XCTAssertEqual(forced.activeVersion, "v3-wide")

@@ -1,7 +1,7 @@
 import Dispatch
 import Glibc
 
-/// The admin server's event loop: one thread, `poll()` over the listener, the wake pipe and every
+/// The admin server's event loop: one thread, `poll()` over the listener, the wake signal and every
 /// connection. Level-triggered, one `read` per readiness, responses written as soon as they exist.
 /// All fields are poll-thread only, except what goes through `wake` (see `AdminWake`); the loop
 /// is built on the starting thread and handed to the poll thread once, hence `@unchecked`.
